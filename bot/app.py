@@ -1,0 +1,118 @@
+"""The application factory: everything is built from one Settings object, nothing is global."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.dialogs import build_router
+from bot.dialogs.engine import Engine
+from bot.settings import Settings
+from bot.storage import db
+from bot.storage.repositories import Agencies
+from bot.teams.glue import TeamsGlue, create_glue
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+GLUE = web.AppKey("glue", TeamsGlue)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+
+Clock = Callable[[], datetime]
+
+
+class SchemaOutdated(RuntimeError):
+    """The database schema is older than the code; the message says which command to run."""
+
+
+async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
+    """Apply migrations in development; in production refuse an outdated schema. Seed agencies."""
+    if not await db.schema_is_current(engine):
+        if settings.is_production:
+            current, head = await db.schema_state(engine)
+            raise SchemaOutdated(
+                f"The database is at schema {current or 'none'}, the code needs {head}. "
+                "Run `forumbot db upgrade` first."
+            )
+        await db.upgrade(engine)
+    async with db.unit_of_work(db.session_factory(engine)) as session:
+        await Agencies(session).seed(settings.agency_entries())
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = lambda: datetime.now(UTC),
+    run_scheduler: bool = True,
+) -> web.Application:
+    """Build the aiohttp application. With `run_scheduler` False, background jobs are left to
+    the caller (tests drive them with a fake clock)."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        engine = db.create_engine(settings.database_url)
+        try:
+            await prepare_database(settings, engine)
+        except Exception:
+            await engine.dispose()
+            raise
+        sessions = db.session_factory(engine)
+        app[DB_ENGINE], app[SESSIONS] = engine, sessions
+        engine_ = Engine(settings, sessions, build_router(), clock=clock)
+        app[GLUE] = create_glue(settings, engine_, sessions, clock=clock)
+        yield
+        await engine.dispose()
+
+    async def scheduler(app: web.Application) -> AsyncIterator[None]:
+        jobs = AsyncIOScheduler(timezone=settings.zone)
+        jobs.add_job(
+            app[GLUE].outbox.drain,
+            "interval",
+            seconds=settings.outbox_interval_seconds,
+            id="outbox",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
+        app[SCHEDULER] = jobs
+        if run_scheduler:
+            jobs.start()
+        yield
+        if jobs.running:
+            jobs.shutdown(wait=False)
+
+    app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(scheduler)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await request.app[GLUE].handle(request)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "up"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        engine = request.app[DB_ENGINE]
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            current = await db.schema_is_current(engine)
+        except Exception as error:
+            log.warning("readiness check failed: %s", error)
+            return web.json_response({"status": "database unreachable"}, status=503)
+        if not current:
+            return web.json_response({"status": "migrations pending"}, status=503)
+        return web.json_response({"status": "ready"})
+
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

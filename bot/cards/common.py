@@ -1,0 +1,68 @@
+"""Adaptive Card building blocks shared by every card. Cards are plain dicts (schema 1.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Card = dict[str, Any]
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
+    result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        result["actions"] = actions
+    result["msteams"] = {"width": "Full"}
+    return result
+
+
+def heading(text: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "weight": "Bolder", "size": "Medium", "wrap": True}
+
+
+def text(value: str, *, subtle: bool = False, color: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "TextBlock", "text": value, "wrap": True}
+    if subtle:
+        block["isSubtle"] = True
+    if color:
+        block["color"] = color
+    return block
+
+
+def facts(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in pairs]}
+
+
+def submit(title: str, action: str, style: str | None = None, **data: Any) -> dict[str, Any]:
+    """A submit button; `action` is the dispatch key the bot routes on."""
+    result: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": {"action": action, **data}}
+    if style:
+        result["style"] = style
+    return result
+
+
+def choice_set(
+    input_id: str,
+    label: str,
+    choices: list[tuple[str, str]],
+    *,
+    value: str | None = None,
+    required: bool = False,
+    error: str | None = None,
+    multi: bool = False,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "label": label,
+        "choices": [{"title": title, "value": val} for val, title in choices],
+        "isMultiSelect": multi,
+    }
+    if value:
+        block["value"] = value
+    if required:
+        block["isRequired"] = True
+    if error:
+        block["errorMessage"] = error
+    return block

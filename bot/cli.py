@@ -1,0 +1,95 @@
+"""The `forumbot` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        print(f"forumbot: bad settings: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import SchemaOutdated, create_app, prepare_database
+    from bot.storage import db
+
+    settings = _settings()
+
+    async def check() -> None:
+        engine = db.create_engine(settings.database_url)
+        try:
+            await prepare_database(settings, engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(check())
+    except SchemaOutdated as error:
+        print(f"forumbot: {error}", file=sys.stderr)
+        return 3
+    print(f"Forumbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
+    web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
+    return 0
+
+
+def db_upgrade(_: argparse.Namespace) -> int:
+    from bot.storage import db
+    from bot.storage.repositories import Agencies
+
+    settings = _settings()
+
+    async def upgrade() -> str | None:
+        engine = db.create_engine(settings.database_url)
+        try:
+            await db.upgrade(engine)
+            async with db.unit_of_work(db.session_factory(engine)) as session:
+                await Agencies(session).seed(settings.agency_entries())
+            return (await db.schema_state(engine))[0]
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(upgrade())
+    print(f"Database schema at revision {revision}.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="forumbot", description="Forumbot, the Teams bot of Västerås myndighetsforum."
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("run", help="serve the bot", description="Serve the bot over HTTP.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3978, help="port to listen on (3978)")
+    serve.set_defaults(func=run)
+
+    database = commands.add_parser("db", help="database tasks", description="Database tasks.")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    upgrade = database_commands.add_parser(
+        "upgrade", help="apply migrations", description="Apply the schema migrations and seed agencies."
+    )
+    upgrade.set_defaults(func=db_upgrade)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""Registration: a Teams user asks to join the forum for one agency.
+
+States (diagram in registration.mmd):
+    (start) --"registrera mig"--> CHOOSING_AGENCY --agency typed or picked--> END (pending)
+    CHOOSING_AGENCY --unknown agency--> CHOOSING_AGENCY
+    any --"avbryt"--> END;  CHOOSING_AGENCY --timeout--> END
+"""
+
+from __future__ import annotations
+
+from bot.cards.membership import registration_card, registration_sent_card
+from bot.dialogs.router import END, Ctx, Flow, Router, start_flow
+from bot.domain.text import command_words
+from bot.services.forum import RegistrationResult
+
+CHOOSING_AGENCY = "choosing_agency"
+
+
+def register(router: Router) -> None:
+    async def choosing_agency(ctx: Ctx) -> str:
+        """A typed answer: an agency's short code or name."""
+        wanted = command_words(ctx.turn.text)
+        agencies = await ctx.forum.agencies.active()
+        match = next(
+            (a for a in agencies if wanted in (a.code.lower(), a.name_sv.lower(), a.name_en.lower())),
+            None,
+        )
+        if match is None:
+            ctx.say(ctx.t("registration.unknown_agency", answer=ctx.turn.text[:60]))
+            return CHOOSING_AGENCY
+        await finish(ctx, match.code, replace=False)
+        return END
+
+    flow = router.flow(Flow("registration", {CHOOSING_AGENCY: choosing_agency}))
+
+    @router.command("help.cmd.register", "registrera mig", "registrera", "register")
+    async def start(ctx: Ctx) -> None:
+        """Offer the agencies; the user picks one on the card or types its code."""
+        if ctx.member is not None and ctx.member.status.value in ("approved", "pending"):
+            ctx.say(ctx.t("registration.already_" + ctx.member.status.value))
+            return
+        if not ctx.turn.personal:
+            ctx.say(ctx.t("registration.personal_only"))
+            return
+        agencies = await ctx.forum.agencies.active()
+        ctx.send_card(registration_card(ctx.t, agencies))
+        ctx.say(ctx.t("registration.or_type", codes=", ".join(a.code for a in agencies)))
+        start_flow(ctx, flow, CHOOSING_AGENCY)
+
+    @router.action("register.submit")
+    async def submitted(ctx: Ctx) -> None:
+        """The registration card was submitted."""
+        code = (ctx.turn.value or {}).get("agency")
+        if not isinstance(code, str) or not code:
+            agencies = await ctx.forum.agencies.active()
+            ctx.replace_card(registration_card(ctx.t, agencies, error=ctx.t("registration.agency_required")))
+            return
+        await finish(ctx, code, replace=True)
+        ctx.state.pop("flow", None)
+
+    async def finish(ctx: Ctx, code: str, *, replace: bool) -> None:
+        agency = await ctx.forum.agencies.by_code(code)
+        if agency is None:
+            agencies = await ctx.forum.agencies.active()
+            ctx.replace_card(
+                registration_card(
+                    ctx.t, agencies, error=ctx.t("registration.unknown_agency", answer=code[:60])
+                )
+            )
+            return
+        roster = await ctx.roster.member(ctx.turn.user.teams_id)
+        result, member = await ctx.forum.register(ctx.turn, agency, roster)
+        if result is RegistrationResult.REGISTERED and member is not None:
+            ctx.member = member
+            sent = registration_sent_card(ctx.t, member)
+            if replace:
+                ctx.replace_card(sent)
+            else:
+                ctx.send_card(sent)
+        elif result is RegistrationResult.APPROVED_AS_ADMIN:
+            ctx.member = member
+            ctx.say(ctx.t("registration.approved_as_admin"))
+        elif result is RegistrationResult.NO_AAD_ID:
+            ctx.say(ctx.t("registration.no_aad_id"))
+        else:
+            already = "approved" if result is RegistrationResult.ALREADY_MEMBER else "pending"
+            ctx.say(ctx.t("registration.already_" + already))

@@ -1,0 +1,173 @@
+"""One dispatch table: typed commands by their words, card submits by their action id, and flows.
+
+A flow is a small state machine kept in the conversation state: `{"flow", "state", "since"}`.
+Each state handler returns the next state, or END. `avbryt`/`cancel` ends any flow, and a flow
+left unanswered longer than the timeout is forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards.common import Card
+from bot.conversation import Outcome, Reply, Roster, Turn
+from bot.domain.members import MemberView, Role
+from bot.i18n import Translator
+from bot.services.forum import ForumService
+from bot.settings import Settings
+
+END = "END"
+
+
+@dataclass
+class Ctx:
+    """Everything a handler needs for one turn."""
+
+    turn: Turn
+    session: AsyncSession
+    settings: Settings
+    t: Translator
+    forum: ForumService
+    member: MemberView | None
+    roster: Roster
+    state: dict[str, Any]
+    outcome: Outcome = field(default_factory=Outcome)
+    args: str = ""
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.forum.is_admin(self.turn.user.aad_object_id) or (
+            self.member is not None and self.member.has(Role.ADMIN)
+        )
+
+    @property
+    def approved(self) -> bool:
+        return self.member is not None and self.member.approved
+
+    def say(self, text: str) -> None:
+        self.outcome.replies.append(Reply(text=text))
+
+    def send_card(self, card: Card) -> None:
+        self.outcome.replies.append(Reply(card=card))
+
+    def replace_card(self, card: Card) -> None:
+        """Update the card the user clicked in place, or send it anew when that is unknown."""
+        self.outcome.replies.append(Reply(card=card, update_activity_id=self.turn.reply_to_id))
+
+
+Handler = Callable[[Ctx], Awaitable[None]]
+StateHandler = Callable[[Ctx], Awaitable[str]]
+
+
+class Audience:
+    """Who a command is for: it is listed in their help and refused to others."""
+
+    EVERYONE = "everyone"
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True)
+class Command:
+    key: str  # message catalogue key of its help line
+    words: tuple[str, ...]  # Swedish and English phrasings, lower case
+    handler: Handler
+    audience: str = Audience.EVERYONE
+    in_help: bool = True
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    states: dict[str, StateHandler]
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self.actions: dict[str, Handler] = {}
+        self.flows: dict[str, Flow] = {}
+
+    def command(
+        self, key: str, *words: str, audience: str = Audience.EVERYONE, in_help: bool = True
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.commands.append(Command(key, tuple(words), handler, audience, in_help))
+            return handler
+
+        return register
+
+    def action(self, action_id: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if action_id in self.actions:
+                raise ValueError(f"action {action_id} routed twice")
+            self.actions[action_id] = handler
+            return handler
+
+        return register
+
+    def flow(self, flow: Flow) -> Flow:
+        self.flows[flow.name] = flow
+        return flow
+
+    def match(self, words: str) -> tuple[Command, str] | None:
+        """The command whose phrasing starts `words` (longest phrasing wins), and the rest."""
+        best: tuple[Command, str, int] | None = None
+        for command in self.commands:
+            for phrase in command.words:
+                if (words == phrase or words.startswith(phrase + " ")) and (
+                    best is None or len(phrase) > best[2]
+                ):
+                    best = (command, words[len(phrase) :].strip(), len(phrase))
+        return (best[0], best[1]) if best else None
+
+    def allowed(self, command: Command, ctx: Ctx) -> bool:
+        if command.audience == Audience.EVERYONE:
+            return True
+        if command.audience == Audience.MEMBER:
+            return ctx.approved or ctx.is_admin
+        return ctx.is_admin or (ctx.member is not None and ctx.member.has(Role.COORDINATOR))
+
+    def help_lines(self, ctx: Ctx) -> list[Command]:
+        return [c for c in self.commands if c.in_help and self.allowed(c, ctx)]
+
+
+def start_flow(ctx: Ctx, flow: Flow, state: str) -> None:
+    ctx.state["flow"] = {"name": flow.name, "state": state, "since": ctx.clock().isoformat()}
+
+
+def end_flow(ctx: Ctx) -> None:
+    ctx.state.pop("flow", None)
+
+
+def active_flow(ctx: Ctx, router: Router) -> tuple[Flow, str] | None:
+    """The flow this conversation is in, unless it has timed out or is unknown."""
+    current = ctx.state.get("flow")
+    if not isinstance(current, dict):
+        return None
+    flow = router.flows.get(str(current.get("name")))
+    try:
+        since = datetime.fromisoformat(str(current.get("since")))
+    except ValueError:
+        flow = None
+    if flow is None or str(current.get("state")) not in flow.states:
+        end_flow(ctx)
+        return None
+    if ctx.clock() - since > timedelta(minutes=ctx.settings.dialog_timeout_minutes):
+        end_flow(ctx)
+        return None
+    return flow, str(current["state"])
+
+
+async def run_state(ctx: Ctx, flow: Flow, state: str) -> None:
+    next_state = await flow.states[state](ctx)
+    if next_state == END:
+        end_flow(ctx)
+    else:
+        start_flow(ctx, flow, next_state)

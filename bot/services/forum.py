@@ -1,0 +1,235 @@
+"""Membership of the forum and its channel: registration, approval, channel linking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards import membership as membership_cards
+from bot.conversation import RosterEntry, Turn, User
+from bot.domain.members import (
+    AgencyView,
+    MemberStatus,
+    MemberView,
+    Role,
+    may_decide_registration,
+    may_link_channel,
+)
+from bot.i18n import Translator, language_for
+from bot.settings import Settings
+from bot.storage.repositories import Agencies, Audit, Channels, Members, Outbox
+
+FORUM_CHANNEL = "forum"
+
+
+class RegistrationResult(StrEnum):
+    REGISTERED = "registered"
+    APPROVED_AS_ADMIN = "approved_as_admin"
+    ALREADY_PENDING = "already_pending"
+    ALREADY_MEMBER = "already_member"
+    NO_AAD_ID = "no_aad_id"
+    UNKNOWN_AGENCY = "unknown_agency"
+
+
+class DecisionResult(StrEnum):
+    DONE = "done"
+    FORBIDDEN = "forbidden"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Decision:
+    result: DecisionResult
+    member: MemberView | None = None
+
+
+class ForumService:
+    """Who belongs to the forum, decided inside one unit of work (`session`)."""
+
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.members = Members(session)
+        self.agencies = Agencies(session)
+        self.audit = Audit(session)
+        self.outbox = Outbox(session)
+        self.channels = Channels(session)
+
+    def is_admin(self, aad_object_id: str | None) -> bool:
+        return bool(aad_object_id) and aad_object_id in self.settings.admin_ids
+
+    async def identify(self, user: User) -> MemberView | None:
+        if not user.aad_object_id:
+            return None
+        return await self.members.by_aad_id(user.aad_object_id)
+
+    async def remember_personal_chat(self, member: MemberView, turn: Turn) -> None:
+        """Keep the member's personal chat, so that notices can reach them later."""
+        if turn.personal:
+            await self.members.remember_conversation(member.id, turn.reference, turn.locale)
+
+    async def register(
+        self, turn: Turn, agency: AgencyView, roster: RosterEntry | None
+    ) -> tuple[RegistrationResult, MemberView | None]:
+        """Register the turn's user with `agency`: pending, or approved at once for an admin."""
+        user = turn.user
+        if not user.aad_object_id:
+            return RegistrationResult.NO_AAD_ID, None
+        name = (roster.name if roster and roster.name else user.name) or user.teams_id
+        email = roster.email if roster else None
+        existing = await self.members.by_aad_id(user.aad_object_id)
+        if existing and existing.status is MemberStatus.APPROVED:
+            return RegistrationResult.ALREADY_MEMBER, existing
+        if existing and existing.status is MemberStatus.PENDING:
+            return RegistrationResult.ALREADY_PENDING, existing
+        reference = turn.reference if turn.personal else None
+        if existing:
+            member = await self.members.reapply(existing.id, agency.id, name, email)
+        else:
+            member = await self.members.add(
+                aad_object_id=user.aad_object_id,
+                teams_user_id=user.teams_id,
+                name=name,
+                email=email,
+                agency_id=agency.id,
+                status=MemberStatus.PENDING,
+                roles=frozenset({Role.INSPECTOR}),
+                locale=turn.locale,
+                personal_conversation=reference,
+            )
+        await self.audit.record(
+            "created",
+            "member",
+            member.id,
+            actor_id=member.id,
+            actor_aad_id=user.aad_object_id,
+            details={"agency": agency.code},
+        )
+        if self.is_admin(user.aad_object_id):
+            member = await self.members.decide(
+                member.id,
+                MemberStatus.APPROVED,
+                frozenset({Role.ADMIN, Role.COORDINATOR, Role.INSPECTOR}),
+                None,
+            )
+            await self.audit.record(
+                "approved",
+                "member",
+                member.id,
+                actor_aad_id=user.aad_object_id,
+                details={"roles": sorted(member.roles), "by": "settings"},
+            )
+            return RegistrationResult.APPROVED_AS_ADMIN, member
+        await self._ask_approvers(member)
+        return RegistrationResult.REGISTERED, member
+
+    async def approvers(self) -> list[MemberView]:
+        """Approved coordinators and admins, and admins named in settings who are members."""
+        found = {m.id: m for m in await self.members.approved_with_role(Role.COORDINATOR)}
+        found.update({m.id: m for m in await self.members.approved_with_role(Role.ADMIN)})
+        for admin in await self.members.with_aad_ids(self.settings.admin_ids):
+            found.setdefault(admin.id, admin)
+        return list(found.values())
+
+    async def _ask_approvers(self, member: MemberView) -> None:
+        for approver in await self.approvers():
+            reference = await self.members.personal_conversation(approver.id)
+            if not reference:
+                continue
+            t = await self._translator_for(approver)
+            card = membership_cards.pending_registration_card(
+                t,
+                member,
+                can_grant_coordinator=self.is_admin(approver.aad_object_id) or approver.has(Role.ADMIN),
+            )
+            await self.outbox.enqueue(
+                f"registration:{member.id}:{member.status}:{approver.id}:"
+                f"{await self._registration_round(member)}",
+                reference,
+                {"card": card},
+            )
+
+    async def _registration_round(self, member: MemberView) -> int:
+        return len(await self.audit.for_item("member", member.id))
+
+    async def _translator_for(self, member: MemberView) -> Translator:
+        locale = await self.members.locale(member.id)
+        return Translator(language_for(locale, self.settings.default_language))
+
+    async def pending(self) -> list[MemberView]:
+        return await self.members.pending()
+
+    async def decide(
+        self,
+        actor: MemberView | None,
+        actor_aad_id: str | None,
+        member_id: int,
+        approve: bool,
+        role: Role = Role.INSPECTOR,
+    ) -> Decision:
+        """Approve (with `role`) or reject a pending registration."""
+        is_admin = self.is_admin(actor_aad_id) or (actor is not None and actor.has(Role.ADMIN))
+        if not may_decide_registration(actor, is_admin, role if approve else Role.INSPECTOR):
+            return Decision(DecisionResult.FORBIDDEN)
+        member = await self.members.by_id(member_id)
+        if member is None or member.status is not MemberStatus.PENDING:
+            return Decision(DecisionResult.STALE, member)
+        roles = {Role.INSPECTOR}
+        if approve and role is not Role.INSPECTOR:
+            roles.add(role)
+            if role is Role.ADMIN:
+                roles.add(Role.COORDINATOR)
+        status = MemberStatus.APPROVED if approve else MemberStatus.REJECTED
+        decided = await self.members.decide(member_id, status, frozenset(roles), actor.id if actor else None)
+        await self.audit.record(
+            "approved" if approve else "rejected",
+            "member",
+            member_id,
+            actor_id=actor.id if actor else None,
+            actor_aad_id=actor_aad_id,
+            details={"roles": sorted(decided.roles)} if approve else None,
+        )
+        reference = await self.members.personal_conversation(member_id)
+        if reference:
+            t = await self._translator_for(decided)
+            text = (
+                t("registration.approved_notice", agency=decided.agency.name(t.language))
+                if approve
+                else t("registration.rejected_notice")
+            )
+            await self.outbox.enqueue(
+                f"decision:{member_id}:{await self._registration_round(decided)}",
+                reference,
+                {"text": text},
+            )
+        return Decision(DecisionResult.DONE, decided)
+
+    async def link_forum_channel(self, actor: MemberView | None, turn: Turn) -> bool:
+        """Make the turn's channel the forum channel. False when the actor may not."""
+        if not may_link_channel(actor, self.is_admin(turn.user.aad_object_id)) or actor is None:
+            return False
+        await self.channels.link(
+            FORUM_CHANNEL,
+            conversation_id=turn.conversation_id,
+            team_id=turn.team_id,
+            tenant_id=turn.tenant_id,
+            service_url=turn.service_url,
+            reference=turn.reference,
+            linked_by=actor.id,
+        )
+        await self.audit.record(
+            "linked",
+            "channel",
+            FORUM_CHANNEL,
+            actor_id=actor.id,
+            actor_aad_id=turn.user.aad_object_id,
+            details={"conversation_id": turn.conversation_id, "team_id": turn.team_id},
+        )
+        return True
+
+    async def forum_channel(self) -> dict[str, Any] | None:
+        link = await self.channels.get(FORUM_CHANNEL)
+        return dict(link.reference) if link else None

@@ -1,0 +1,227 @@
+"""Forumbot's settings: one typed object, read from the environment and an optional `.env`."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """The settings cannot run the service; the message says which setting to fix."""
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'var' / 'forumbot.db'}"
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class AgencyEntry(BaseModel):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9ÅÄÖåäö_-]+$")
+    sv: str = Field(min_length=1, max_length=200)
+    en: str = Field(min_length=1, max_length=200)
+
+
+_AGENCY_LIST = TypeAdapter(list[AgencyEntry])
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. Environment variable names are given per field."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    app_id: str = Field(
+        default="",
+        validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"),
+        description="The bot's Microsoft Entra app id. Empty turns authentication off (development only).",
+    )
+    app_password: str = Field(
+        default="",
+        validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"),
+        description="The client secret of the bot's app registration.",
+    )
+    app_type: str = Field(
+        default="MultiTenant",
+        validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE"),
+        description="MultiTenant, SingleTenant or UserAssignedMSI.",
+    )
+    app_tenant_id: str = Field(
+        default="",
+        validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"),
+        description="The tenant of a SingleTenant app registration.",
+    )
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        validation_alias=AliasChoices("DATABASE_URL"),
+        description="SQLAlchemy async URL; sqlite+aiosqlite:///... or postgresql+asyncpg://...",
+    )
+    env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        validation_alias=AliasChoices("FORUMBOT_ENV"),
+        description="development applies migrations itself; production refuses to start without credentials.",
+    )
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("FORUMBOT_ALLOWED_TENANTS"),
+        description="Comma-separated tenant ids whose activities are served; empty serves every tenant.",
+    )
+    admin_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("FORUMBOT_ADMIN_IDS"),
+        description="Comma-separated Entra (AAD) object ids of the forum's administrators.",
+    )
+    timezone: str = Field(
+        default="Europe/Stockholm",
+        validation_alias=AliasChoices("FORUMBOT_TIMEZONE"),
+        description="IANA time zone for every time shown or scheduled.",
+    )
+    default_language: str = Field(
+        default="sv",
+        validation_alias=AliasChoices("FORUMBOT_DEFAULT_LANGUAGE"),
+        description="Language of users whose Teams locale is neither Swedish nor English: sv or en.",
+    )
+    agencies_file: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "deployment" / "agencies.json",
+        validation_alias=AliasChoices("FORUMBOT_AGENCIES_FILE"),
+        description="JSON file with the forum's agencies, seeded at start.",
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        validation_alias=AliasChoices("FORUMBOT_MAX_BODY_BYTES"),
+        description="Largest accepted request body on /api/messages.",
+    )
+    dialog_timeout_minutes: int = Field(
+        default=30,
+        validation_alias=AliasChoices("FORUMBOT_DIALOG_TIMEOUT_MINUTES"),
+        description="A flow left unanswered this long is forgotten.",
+    )
+    openid_metadata_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("FORUMBOT_OPENID_METADATA_URL"),
+        description="Override of the Bot Framework OpenID metadata URL (sovereign clouds, test rigs).",
+    )
+    token_issuer: str = Field(
+        default="",
+        validation_alias=AliasChoices("FORUMBOT_TOKEN_ISSUER"),
+        description="Override of the expected issuer of inbound tokens; goes with the metadata URL.",
+    )
+    outbox_interval_seconds: float = Field(
+        default=1.0,
+        validation_alias=AliasChoices("FORUMBOT_OUTBOX_INTERVAL_SECONDS"),
+        description="How often the delivery worker looks for queued proactive messages.",
+    )
+
+    @field_validator("allowed_tenants", "admin_ids", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        """Empty means the default SQLite file; plain postgresql:// and sqlite:// get async drivers."""
+        if not value.strip():
+            return _default_database_url()
+        scheme, _, rest = value.partition("://")
+        drivers = {
+            "postgresql": "postgresql+asyncpg",
+            "postgres": "postgresql+asyncpg",
+            "postgresql+asyncpg": "postgresql+asyncpg",
+            "sqlite": "sqlite+aiosqlite",
+            "sqlite+aiosqlite": "sqlite+aiosqlite",
+        }
+        if not rest or scheme not in drivers:
+            raise ValueError("DATABASE_URL must be a postgresql:// or sqlite:// URL")
+        return f"{drivers[scheme]}://{rest}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("sv", "en"):
+            raise ValueError("FORUMBOT_DEFAULT_LANGUAGE must be sv or en")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_credentials(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            missing = [
+                name
+                for name, value in (
+                    ("MicrosoftAppId", self.app_id),
+                    ("MicrosoftAppPassword", self.app_password),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    "FORUMBOT_ENV=production needs "
+                    + " and ".join(missing)
+                    + ": without them Bot Framework authentication is off"
+                )
+        if self.app_id and not GUID.match(self.app_id):
+            raise ValueError("MicrosoftAppId must be a GUID")
+        return self
+
+    def agency_entries(self) -> list[dict[str, str]]:
+        """The agencies file, checked: a list of {code, sv, en}."""
+        try:
+            entries = _AGENCY_LIST.validate_json(self.agencies_file.read_bytes())
+        except (OSError, ValueError) as error:
+            raise SettingsError(f"FORUMBOT_AGENCIES_FILE {self.agencies_file}: {error}") from None
+        return [entry.model_dump() for entry in entries]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value raises SettingsError with a message for the operator."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        raise SettingsError(problems) from None

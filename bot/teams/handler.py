@@ -1,0 +1,57 @@
+"""The Teams activity handler: converts activities to turns and sends back what the engine says."""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import PrivateConversationState, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ChannelAccount
+
+from bot.conversation import Outcome
+from bot.dialogs.engine import Engine
+from bot.teams.convert import to_activity, to_turn
+from bot.teams.roster import TeamsRoster
+
+log = logging.getLogger(__name__)
+
+
+class ForumbotHandler(TeamsActivityHandler):
+    def __init__(self, engine: Engine, state: PrivateConversationState) -> None:
+        self.engine = engine
+        self.state = state
+        self.dialog_state = state.create_property("dialog")
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        await self.state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """A typed message or an Action.Submit from a card."""
+        turn = to_turn(turn_context.activity)
+        dialog = await self.dialog_state.get(turn_context, dict)
+        outcome = await self.engine.on_message(turn, dialog, TeamsRoster(turn_context))
+        await self.dialog_state.set(turn_context, dialog)
+        await send(turn_context, outcome)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Welcome when the bot itself is added to a chat or a team; ignore other roster changes."""
+        activity = turn_context.activity
+        added: list[ChannelAccount] = activity.members_added or []
+        if any(member.id == activity.recipient.id for member in added):
+            turn = to_turn(activity)
+            outcome = await self.engine.on_installed(turn, TeamsRoster(turn_context))
+            await send(turn_context, outcome)
+
+
+async def send(turn_context: TurnContext, outcome: Outcome) -> None:
+    for reply in outcome.replies:
+        activity = to_activity(reply)
+        if reply.update_activity_id:
+            try:
+                await turn_context.update_activity(activity)
+                continue
+            except Exception as error:  # the original may be gone: send the card anew
+                log.warning("update of %s failed (%s); sending anew", reply.update_activity_id, error)
+                activity.id = None
+        await turn_context.send_activity(activity)

@@ -1,0 +1,82 @@
+"""POST /api/messages: the Bot Framework protocol, with every malformed request refused by status."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from botbuilder.core import Bot, serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+from bot.settings import Settings
+from bot.teams.convert import tenant_of
+
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+def parse_activity(body: bytes) -> Activity | str:
+    """The activity in `body`, or the reason it is not one."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "body is not JSON"
+    if not isinstance(data, dict):
+        return "body is not a JSON object"
+    if not isinstance(data.get("type"), str) or not data["type"]:
+        return "activity has no type"
+    conversation = data.get("conversation")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        return "activity has no conversation id"
+    if not isinstance(data.get("serviceUrl"), str) or not data["serviceUrl"].startswith("http"):
+        return "activity has no serviceUrl"
+    for field in ("from", "recipient"):
+        if field in data and not isinstance(data[field], dict | None):
+            return f"activity field {field} is malformed"
+    try:
+        activity = Activity().deserialize(data)
+    except Exception:  # msrest raises several kinds on wrong types
+        return "activity does not match the Bot Framework schema"
+    return activity
+
+
+def messages_handler(
+    settings: Settings, adapter: CloudAdapter, bot: Bot
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if request.content_type != "application/json":
+            return problem(415, "Content-Type must be application/json")
+        if request.content_length is not None and request.content_length > settings.max_body_bytes:
+            return problem(413, "body too large")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return problem(413, "body too large")
+        parsed = parse_activity(body)
+        if isinstance(parsed, str):
+            return problem(400, parsed)
+        activity = parsed
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            auth = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except Exception as error:  # every failure to authenticate is the caller's problem
+            log.warning("refused unauthenticated activity: %s", error)
+            return problem(401, "unauthorized")
+        tenant = tenant_of(activity)
+        if settings.allowed_tenants and tenant not in settings.allowed_tenants:
+            log.warning("refused activity %s from tenant %s (not on the allow-list)", activity.id, tenant)
+            return problem(403, "tenant not allowed")
+        invoke_response = await adapter.process_activity(auth, activity, bot.on_turn)
+        if invoke_response:
+            return web.json_response(
+                data=serializer_helper(invoke_response.body), status=invoke_response.status
+            )
+        return web.Response(status=201)
+
+    return messages

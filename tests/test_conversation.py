@@ -1,0 +1,222 @@
+"""Welcome, help, registration and approval, channel linking, unknown input: end to end over HTTP."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.storage.models import AuditEntry, ChannelLink, Member
+from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE, STRANGER
+from tests.support.harness import Harness, actions_of, card_text
+
+
+async def register(bot: Harness, person, agency: str) -> None:
+    await bot.say(person, "registrera mig")
+    response = await bot.submit(person, {"action": "register.submit", "agency": agency})
+    assert response.status in (200, 201)
+
+
+async def approve(bot: Harness, approver, person, role: str = "inspector") -> None:
+    async with bot.sessions() as session:
+        member_id = await session.scalar(
+            select(Member.id).where(Member.aad_object_id == person.aad_object_id)
+        )
+    response = await bot.submit(
+        approver, {"action": "registration.approve", "member_id": member_id, "role": role}
+    )
+    assert response.status in (200, 201)
+
+
+async def forum_with_members(bot: Harness) -> None:
+    """An admin, a coordinator (MHF) and an inspector (MHF) and a police officer, approved."""
+    await register(bot, ADMIN, "SLK")
+    await register(bot, COORDINATOR, "MHF")
+    await approve(bot, ADMIN, COORDINATOR, "coordinator")
+    await register(bot, INSPECTOR, "MHF")
+    await approve(bot, COORDINATOR, INSPECTOR)
+    await register(bot, POLICE, "POL")
+    await approve(bot, COORDINATOR, POLICE)
+
+
+async def test_welcome_on_install_in_personal_chat(bot: Harness) -> None:
+    response = await bot.install(STRANGER)
+    assert response.status == 201
+    assert len(response.cards) == 1
+    text = card_text(response.cards[0])
+    assert "Välkommen till Forumbot" in text
+    assert "registrera mig" in text
+    assert "help" in text  # the English line
+
+
+async def test_welcome_in_team_explains_linking(bot: Harness) -> None:
+    response = await bot.install(COORDINATOR, where="channel")
+    assert "koppla kanal" in card_text(response.cards[0])
+
+
+async def test_other_members_joining_get_no_welcome(bot: Harness) -> None:
+    activity = bot.builder("personal")(bot.connector.url, STRANGER)
+    activity.update(type="conversationUpdate", membersAdded=[{"id": "29:someone-else"}])
+    response = await bot.post(activity)
+    assert response.status == 201
+    assert response.sent == []
+
+
+async def test_help_depends_on_role(bot: Harness) -> None:
+    stranger_help = card_text((await bot.say(STRANGER, "hjälp")).cards[0])
+    assert "registrera mig" in stranger_help
+    assert "väntande" not in stranger_help
+    assert "inte registrerad" in stranger_help
+
+    await forum_with_members(bot)
+    coordinator_help = card_text((await bot.say(COORDINATOR, "hjälp")).cards[0])
+    assert "väntande" in coordinator_help
+    assert "koppla kanal" in coordinator_help
+    inspector_help = card_text((await bot.say(INSPECTOR, "help")).cards[0])
+    assert "väntande" not in inspector_help
+    assert "koppla kanal" not in inspector_help
+
+
+async def test_help_in_english_for_english_locale(bot: Harness) -> None:
+    response = await bot.say(STRANGER, "help", locale="en-US")
+    text = card_text(response.cards[0])
+    assert "Show this help" in text
+    assert "You are not registered" in text
+
+
+async def test_registration_approved_by_admin(bot: Harness) -> None:
+    await register(bot, ADMIN, "SLK")  # an admin named in settings is approved at once
+    response = await bot.say(COORDINATOR, "registrera mig")
+    card = response.cards[0]
+    assert card_text(card).count("Polisen") == 1
+    response = await bot.submit(
+        COORDINATOR, {"action": "register.submit", "agency": "MHF"}, reply_to_id="activity-x"
+    )
+    # the registration card is replaced in place with the pending notice
+    assert response.updated and response.updated[0]["id"] == "activity-x"
+    assert "väntar nu på godkännande" in card_text(response.updated_cards[0])
+
+    # the pending member sees nothing of the forum yet
+    assert "väntar på godkännande" in (await bot.say(COORDINATOR, "vem är jag")).texts[0]
+    assert "inte tillgängligt" in (await bot.say(COORDINATOR, "väntande")).texts[0]
+
+    # the admin is told in personal chat, through the outbox
+    assert await bot.drain_outbox() == 1
+    notice = bot.connector.sent(ADMIN.personal_conversation)[-1]
+    notice_card = notice["attachments"][0]["content"]
+    assert "Carl Samordnare" in card_text(notice_card)
+    assert "carl.samordnare@example.se" in card_text(notice_card)  # from the roster
+    approve_action = next(a for a in actions_of(notice_card) if a["data"].get("role") == "coordinator")
+    response = await bot.submit(ADMIN, approve_action["data"], reply_to_id=notice["id"])
+    assert "Godkänd av Anna Admin" in card_text(response.updated_cards[0])
+
+    assert await bot.drain_outbox() == 1
+    assert "godkänd" in bot.connector.sent(COORDINATOR.personal_conversation)[-1]["text"]
+    status = (await bot.say(COORDINATOR, "vem är jag")).texts[0]
+    assert "samordnare" in status
+
+    async with bot.sessions() as session:
+        actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions.count("approved") == 2  # the admin by settings, the coordinator by the admin
+
+
+async def test_registration_by_typing_agency_code(bot: Harness) -> None:
+    response = await bot.say(STRANGER, "registrera mig")
+    assert "POL" in response.texts[0]
+    response = await bot.say(STRANGER, "nåt konstigt")
+    assert "hittar ingen myndighet" in response.texts[0]
+    response = await bot.say(STRANGER, "pol")
+    assert "väntar nu på godkännande" in card_text(response.cards[0])
+
+
+async def test_registration_cancelled(bot: Harness) -> None:
+    await bot.say(STRANGER, "registrera mig")
+    assert "Avbrutet" in (await bot.say(STRANGER, "avbryt")).texts[0]
+    assert "förstår inte" in (await bot.say(STRANGER, "pol")).texts[0]
+
+
+async def test_dialog_state_survives_restart(bot: Harness) -> None:
+    await bot.say(STRANGER, "registrera mig")
+    await bot.restart()
+    response = await bot.say(STRANGER, "SKV")
+    assert "Skatteverket" in card_text(response.cards[0])
+
+
+async def test_abandoned_flow_times_out(bot: Harness) -> None:
+    await bot.say(STRANGER, "registrera mig")
+    bot.clock.advance(minutes=bot.settings.dialog_timeout_minutes + 1)
+    assert "förstår inte" in (await bot.say(STRANGER, "SKV")).texts[0]
+
+
+async def test_coordinator_may_not_appoint_coordinators(bot: Harness) -> None:
+    await forum_with_members(bot)
+    await register(bot, STRANGER, "SKV")
+    async with bot.sessions() as session:
+        member_id = await session.scalar(
+            select(Member.id).where(Member.aad_object_id == STRANGER.aad_object_id)
+        )
+    response = await bot.submit(
+        COORDINATOR, {"action": "registration.approve", "member_id": member_id, "role": "coordinator"}
+    )
+    assert "inte fatta det beslutet" in response.texts[0]
+    response = await bot.submit(
+        INSPECTOR, {"action": "registration.approve", "member_id": member_id, "role": "inspector"}
+    )
+    assert "inte fatta det beslutet" in response.texts[0]
+    async with bot.sessions() as session:
+        assert (await session.get(Member, member_id)).status == "pending"
+    pending = await bot.say(COORDINATOR, "väntande")
+    assert "Okänd Person" in card_text(pending.cards[0])
+
+
+async def test_decision_on_handled_registration_is_stale(bot: Harness) -> None:
+    await forum_with_members(bot)
+    async with bot.sessions() as session:
+        member_id = await session.scalar(
+            select(Member.id).where(Member.aad_object_id == POLICE.aad_object_id)
+        )
+    response = await bot.submit(COORDINATOR, {"action": "registration.reject", "member_id": member_id})
+    assert "redan behandlad" in response.texts[0]
+
+
+async def test_forum_channel_linked_by_coordinator(bot: Harness) -> None:
+    await forum_with_members(bot)
+    response = await bot.say(INSPECTOR, "koppla kanal", where="channel")
+    assert "inte tillgängligt" in response.texts[0]
+    response = await bot.say(COORDINATOR, "koppla kanal", where="channel")
+    assert "forumets kanal" in response.texts[0]
+    async with bot.sessions() as session:
+        link = await session.scalar(select(ChannelLink))
+    assert link is not None and link.team_id == "19:forumteam@thread.tacv2"
+    assert link.reference["conversation"]["id"].startswith("19:forumchannel")
+    assert "i den kanal" in (await bot.say(COORDINATOR, "koppla kanal")).texts[0]
+
+
+async def test_unknown_command_gets_a_hint(bot: Harness) -> None:
+    response = await bot.say(STRANGER, "blablabla")
+    assert response.status == 201
+    assert "förstår inte" in response.texts[0] and "hjälp" in response.texts[0]
+    response = await bot.say(STRANGER, "what now", where="channel")
+    assert "förstår inte" in response.texts[0]
+
+
+async def test_unknown_card_action_is_refused_with_a_message(bot: Harness) -> None:
+    response = await bot.submit(STRANGER, {"action": "drop.tables"})
+    assert response.status == 201
+    assert "känner jag inte igen" in response.texts[0]
+    response = await bot.submit(STRANGER, {"action": "registration.approve", "member_id": "1; --"})
+    assert "känner jag inte igen" in response.texts[0]
+
+
+async def test_duplicate_activity_has_effects_once(bot: Harness) -> None:
+    await bot.say(STRANGER, "registrera mig")
+    from tests.support import teams
+
+    activity = teams.submit(
+        teams.personal, bot.connector.url, STRANGER, {"action": "register.submit", "agency": "POL"}, None
+    )
+    first = await bot.post(activity)
+    second = await bot.post(activity)
+    assert first.status == second.status == 201
+    assert first.sent and not second.sent
+    async with bot.sessions() as session:
+        audit = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "created")))
+    assert len(audit) == 1
