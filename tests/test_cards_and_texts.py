@@ -1,0 +1,122 @@
+"""Cards validate against the Adaptive Card 1.5 schema; the catalogues agree with each other."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from bot.cards import help as help_cards
+from bot.cards import membership
+from bot.domain.members import AgencyView, MemberStatus, MemberView, Role
+from bot.i18n import Translator, catalogue, language_for, placeholders
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENCIES = [
+    AgencyView(1, "MHF", "Miljö- och hälsoskydd", "Environment and health"),
+    AgencyView(2, "POL", "Polisen", "Police"),
+]
+MEMBER = MemberView(
+    7,
+    "aad-7",
+    "29:x",
+    "Ingrid Inspektör",
+    "ingrid@example.se",
+    AGENCIES[0],
+    MemberStatus.PENDING,
+    frozenset({Role.INSPECTOR}),
+)
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    text = resources.files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def every_card(t: Translator) -> dict[str, dict]:
+    return {
+        "help": help_cards.help_card(t, [("hjälp / help", t("help.cmd.help"))], t("status.unregistered")),
+        "welcome_personal": help_cards.welcome_card(t, in_team=False),
+        "welcome_team": help_cards.welcome_card(t, in_team=True),
+        "registration": membership.registration_card(t, AGENCIES),
+        "registration_error": membership.registration_card(t, AGENCIES, selected="POL", error="x"),
+        "registration_sent": membership.registration_sent_card(t, MEMBER),
+        "pending": membership.pending_registration_card(t, MEMBER, can_grant_coordinator=True),
+        "pending_list": membership.pending_list_card(t, [MEMBER, MEMBER], can_grant_coordinator=False),
+        "pending_list_empty": membership.pending_list_card(t, [], can_grant_coordinator=False),
+        "decided": membership.decided_card(t, MEMBER, True, "Carl"),
+    }
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_card_is_valid_adaptive_card_1_5(schema: dict, language: str) -> None:
+    for name, card in every_card(Translator(language)).items():
+        assert card["version"] == "1.5", name
+        # `msteams` (full width) is Teams' documented host extension, outside the common schema.
+        portable = {key: value for key, value in card.items() if key != "msteams"}
+        jsonschema.validate(portable, schema)
+
+
+def test_pending_card_buttons_carry_the_member_and_action() -> None:
+    card = membership.pending_registration_card(Translator("sv"), MEMBER, can_grant_coordinator=False)
+    data = [a["data"] for a in card["actions"]]
+    assert data == [
+        {"action": "registration.approve", "member_id": 7, "role": "inspector"},
+        {"action": "registration.reject", "member_id": 7},
+    ]
+
+
+def test_catalogues_have_the_same_keys_and_placeholders() -> None:
+    sv, en = catalogue("sv"), catalogue("en")
+    assert sv.keys() == en.keys()
+    for key in sv:
+        assert placeholders(sv[key]) == placeholders(en[key]), key
+        assert sv[key].strip() and en[key].strip(), key
+
+
+def test_every_text_key_used_in_code_exists() -> None:
+    used: set[str] = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name == "t" and isinstance(node.args[0].value, str):
+                    used.add(node.args[0].value)
+    used |= {f"role.{role.value}" for role in Role}
+    pattern = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+    missing = {key for key in used if pattern.match(key) and key not in catalogue("sv")}
+    assert not missing
+    assert len(used) > 20
+
+
+def test_language_follows_teams_locale() -> None:
+    assert language_for("sv-SE") == "sv"
+    assert language_for("en-US") == "en"
+    assert language_for("en_GB") == "en"
+    assert language_for("fi-FI") == "sv"
+    assert language_for("fi-FI", "en") == "en"
+    assert language_for(None) == "sv"
+
+
+def test_dates_are_localised() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Stockholm"))  # just after DST starts
+    assert Translator("sv").datetime(moment) == "29 mars 2026 03:30"
+    assert Translator("en").datetime(moment) == "29 Mar 2026 03:30"
+
+
+def test_every_flow_has_a_diagram() -> None:
+    from bot.dialogs import build_router
+
+    for flow in build_router().flows.values():
+        diagram = (ROOT / "bot" / "dialogs" / f"{flow.name}.mmd").read_text("utf-8")
+        for state in flow.states:
+            assert state.upper() in diagram, (flow.name, state)

@@ -1,0 +1,63 @@
+"""The botbuilder state storage on our database: eTags, restarts, both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.storage import db
+from bot.teams.state_storage import DatabaseStorage
+
+
+@pytest.fixture
+async def storage(database_url: str):
+    engine = db.create_engine(database_url)
+    await db.upgrade(engine)
+    yield DatabaseStorage(db.session_factory(engine))
+    await engine.dispose()
+
+
+async def test_write_read_delete(storage: DatabaseStorage) -> None:
+    assert await storage.read(["a"]) == {}
+    await storage.write({"a": {"dialog": {"flow": {"name": "registration"}}}, "b": {"n": 1}})
+    items = await storage.read(["a", "b", "c"])
+    assert set(items) == {"a", "b"}
+    assert items["a"]["dialog"]["flow"]["name"] == "registration"
+    assert items["a"]["e_tag"]
+    await storage.delete(["a"])
+    assert set(await storage.read(["a", "b"])) == {"b"}
+
+
+async def test_stale_etag_is_refused(storage: DatabaseStorage) -> None:
+    await storage.write({"k": {"n": 1}})
+    first = (await storage.read(["k"]))["k"]
+    second = (await storage.read(["k"]))["k"]
+    first["n"] = 2
+    await storage.write({"k": first})
+    second["n"] = 3
+    with pytest.raises(KeyError, match="Etag conflict"):
+        await storage.write({"k": second})
+    assert (await storage.read(["k"]))["k"]["n"] == 2
+    second["e_tag"] = "*"  # a wildcard overwrites
+    await storage.write({"k": second})
+    assert (await storage.read(["k"]))["k"]["n"] == 3
+
+
+async def test_etag_changes_on_every_write(storage: DatabaseStorage) -> None:
+    await storage.write({"k": {"n": 1}})
+    item = (await storage.read(["k"]))["k"]
+    tag = item["e_tag"]
+    await storage.write({"k": item})
+    assert item["e_tag"] != tag
+    item["n"] = 5
+    await storage.write({"k": item})  # the eTag handed back after a write is current
+    assert (await storage.read(["k"]))["k"]["n"] == 5
+
+
+async def test_state_survives_a_new_engine(database_url: str, storage: DatabaseStorage) -> None:
+    await storage.write({"persist": {"flow": "x"}})
+    engine = db.create_engine(database_url)
+    try:
+        assert (await DatabaseStorage(db.session_factory(engine)).read(["persist"]))["persist"]["flow"] == "x"
+        assert await db.schema_is_current(engine)
+    finally:
+        await engine.dispose()
