@@ -193,3 +193,32 @@ class Harness:
 
     async def install(self, sender: TeamsUser, *, where: str = "personal", **kw: Any) -> Response:
         return await self.post(teams.installed(self.builder(where), self.connector.url, sender, **kw))
+
+
+class HarnessThread:
+    """A Harness on a thread of its own, for synchronous drivers such as hypothesis."""
+
+    def __init__(self, harness: Harness) -> None:
+        import asyncio
+        import threading
+
+        self.harness = harness
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def start(self) -> Harness:
+        import asyncio
+
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.harness.start(), self._loop).result(60)
+        return self.harness
+
+    def run(self, coroutine: Any, timeout: float = 60) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def stop(self) -> None:
+        self.run(self.harness.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
