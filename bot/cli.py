@@ -64,6 +64,29 @@ def db_upgrade(_: argparse.Namespace) -> int:
     return 0
 
 
+def manifest_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.manifest import AppPackageSettings, ManifestError, build_package, default_version
+
+    package = AppPackageSettings(
+        app_id=args.app_id if args.app_id is not None else _settings().app_id,
+        domain=args.domain or "",
+        version=args.app_version or default_version(),
+        developer_name=args.developer_name or "",
+        website_url=args.website_url or "",
+        privacy_url=args.privacy_url or "",
+        terms_url=args.terms_url or "",
+    )
+    try:
+        build_package(package, Path(args.output))
+    except ManifestError as error:
+        print(f"forumbot: {error}", file=sys.stderr)
+        return 2
+    print(f"Teams app package written to {args.output}.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="forumbot", description="Forumbot, the Teams bot of Västerås myndighetsforum."
@@ -81,6 +104,29 @@ def parser() -> argparse.ArgumentParser:
         "upgrade", help="apply migrations", description="Apply the schema migrations and seed agencies."
     )
     upgrade.set_defaults(func=db_upgrade)
+
+    app_package = commands.add_parser("manifest", help="Teams app package", description="Teams app package.")
+    app_package_commands = app_package.add_subparsers(dest="manifest_command", required=True)
+    build = app_package_commands.add_parser(
+        "build",
+        help="build the Teams app package",
+        description="Fill manifest/manifest.json and zip it with the icons, ready to upload to Teams.",
+    )
+    build.add_argument("--app-id", help="the bot's Microsoft app id, a GUID (default: MicrosoftAppId)")
+    build.add_argument("--domain", help="host name the bot is served from, e.g. forumbot.vasteras.se")
+    build.add_argument(
+        "--version", dest="app_version", help="app version MAJOR.MINOR.PATCH (default: forumbot's version)"
+    )
+    build.add_argument("--developer-name", default="Västerås stad", help="publisher (Västerås stad)")
+    build.add_argument("--website-url", help="publisher's https:// web page")
+    build.add_argument("--privacy-url", help="https:// URL of the privacy statement")
+    build.add_argument("--terms-url", help="https:// URL of the terms of use")
+    build.add_argument(
+        "--output",
+        default="var/forumbot-teams-app.zip",
+        help="where to write the zip (var/forumbot-teams-app.zip)",
+    )
+    build.set_defaults(func=manifest_build)
     return root
 
 
