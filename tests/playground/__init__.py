@@ -1,0 +1,1 @@
+"""End-to-end tests through Microsoft 365 Agents Playground (marker `playground`)."""

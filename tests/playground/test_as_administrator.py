@@ -1,0 +1,149 @@
+"""Anna Lindqvist, samordnare at MHF and named in FORUMBOT_ADMIN_IDS, uses Forumbot in the playground.
+
+The playground's chat box sends every message with locale en-US, so Forumbot answers Anna in
+English; activities sent as a Swedish Teams client (custom activities) get Swedish. The tests share
+one bot and run in file order: registering by the card comes first, later tests that need Anna to
+be a member make her one if she is not yet.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.i18n import Translator
+from tests.playground.client import Playground, card_text, inputs_of, nodes
+
+pytestmark = [pytest.mark.playground, pytest.mark.asyncio(loop_scope="module")]
+
+sv, en = Translator("sv"), Translator("en")
+MHF_EN = "City of Västerås – Environment and Health Administration"
+POL_EN = "Swedish Police – Västerås local police area"
+POL_SV = "Polisen – lokalpolisområde Västerås"
+
+
+async def join_forum(playground: Playground, agency: str = "MHF") -> None:
+    """Register the current user by the card, unless already a member."""
+    turn = await playground.say("registrera mig")
+    if turn.cards:
+        card = turn.posted[0]
+        await playground.submit(card, card.button(action="register.submit"), agency=agency)
+
+
+async def test_installing_the_app_welcomes_the_user(playground: Playground) -> None:
+    turn = await playground.install()
+
+    assert turn.activity["type"] == "conversationUpdate"
+    assert turn.status == 201
+    welcome = turn.only()
+    assert welcome.action == "createMessage"
+    assert welcome.conversation_id == playground.personal_chat
+    assert sv("welcome.title") in welcome.content
+    assert sv("welcome.personal") in welcome.content
+
+
+async def test_help_lists_the_commands_of_an_administrator(playground: Playground) -> None:
+    turn = await playground.say("hjälp")
+
+    assert turn.activity["locale"] == "en-US"
+    help_card = turn.only().card
+    text = card_text(help_card)
+    assert en("help.title") in text
+    facts = {fact["title"]: fact["value"] for node in nodes(help_card) for fact in node.get("facts", [])}
+    assert facts["hjälp / help"] == en("help.cmd.help")
+    # Coordinator commands too: the settings name Anna an administrator.
+    assert facts["koppla kanal / link channel"] == en("help.cmd.link")
+    assert en("help.cmd.pending") in facts.values()
+
+
+async def test_help_in_swedish_for_a_swedish_teams_client(playground: Playground) -> None:
+    activity = await playground.message_from(playground.me, playground.personal_chat, text="hjälp")
+
+    turn = await playground.send(activity)
+
+    text = turn.only().content
+    assert sv("help.title") in text
+    assert sv("help.cmd.link") in text
+    assert en("help.cmd.link") not in text
+
+
+async def test_registering_by_the_card_approves_an_administrator_at_once(playground: Playground) -> None:
+    offered = await playground.say("registrera mig")
+
+    card, hint = offered.posted
+    choices = {c["value"]: c["title"] for c in inputs_of(card.card)["agency"]["choices"]}
+    assert {"MHF", "POL", "SKV", "RTJ"} <= set(choices)
+    assert choices["MHF"] == MHF_EN
+    assert all(code in hint.text for code in ("MHF", "POL", "SKV", "RTJ"))
+
+    button = card.button(action="register.submit")
+    assert button["data"] == {"action": "register.submit"}
+    registered = await playground.submit(card, button, agency="MHF")
+
+    assert registered.activity["value"] == {"action": "register.submit", "agency": "MHF"}
+    assert registered.texts == [en("registration.approved_as_admin")]
+    whoami = await playground.say("vem är jag")
+    assert whoami.texts == [
+        en(
+            "status.member",
+            name="Anna Lindqvist",
+            agency=MHF_EN,
+            roles="administrator, coordinator, inspector",
+        )
+    ]
+
+
+async def test_the_bot_is_welcomed_into_the_team_and_links_the_forum_channel(playground: Playground) -> None:
+    forum = playground.channels["Forum"]
+    await join_forum(playground)
+
+    installed = await playground.install(forum)
+    welcome = installed.only()
+    assert welcome.conversation_id == forum  # a new post in the channel
+    assert sv("welcome.team") in welcome.content
+
+    linked = await playground.say("koppla kanal", forum)
+
+    reply = linked.only()
+    assert reply.conversation_id.startswith(forum + ";messageid=")  # in the thread of the command
+    assert reply.text == en("channel.linked")
+
+
+async def test_an_application_reaches_the_administrator_who_approves_it(playground: Playground) -> None:
+    await join_forum(playground)  # so Forumbot knows Anna's personal chat
+    per = playground.user("Per Holm")
+    per_chat = await playground.open_personal_chat(per)
+
+    # Per, in Swedish Teams, applies for the police in his own chat.
+    offered = await playground.send(await playground.message_from(per, per_chat, text="registrera mig"))
+    card = offered.elsewhere[0]
+    assert card.conversation_id == per_chat
+    assert sv("registration.title") in card.content
+    applied = await playground.send(
+        await playground.message_from(
+            per,
+            per_chat,
+            value={**card.button(action="register.submit")["data"], "agency": "POL"},
+            reply_to_id=card.id,
+        )
+    )
+    (pending,) = applied.elsewhere
+    assert pending.updated and pending.id == card.id  # the card itself now says it waits
+    assert sv("registration.pending", agency=POL_SV) in pending.content
+    assert "väntar nu på godkännande" in pending.content
+
+    # Forumbot tells Anna on its own, in her personal chat.
+    application = await playground.proactive(lambda m: "Per Holm" in m.content)
+    assert application.conversation_id == playground.personal_chat
+    assert en("approval.title") in application.content
+    assert "per.holm@polisen.example" in application.content
+    assert POL_EN in application.content
+
+    approved = await playground.submit(
+        application, application.button(action="registration.approve", role="inspector")
+    )
+
+    decided = approved.only()
+    assert decided.action == "updateMessage" and decided.id == application.id
+    assert en("approval.done_approved", by="Anna Lindqvist") in decided.content
+    notice = await playground.sent_elsewhere(lambda s: s.conversation_id == per_chat)
+    assert notice.text == sv("registration.approved_notice", agency=POL_SV)

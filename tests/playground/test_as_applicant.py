@@ -1,0 +1,38 @@
+"""Anna applies like any inspector: in this module FORUMBOT_ADMIN_IDS names nobody."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.i18n import Translator
+from tests.playground.client import Playground
+
+pytestmark = [pytest.mark.playground, pytest.mark.asyncio(loop_scope="module")]
+
+en = Translator("en")
+MHF_EN = "City of Västerås – Environment and Health Administration"
+
+
+@pytest.fixture(scope="module")
+def forum_admins() -> Callable[[dict[str, Any]], list[str]]:
+    return lambda config: []
+
+
+async def test_the_registration_card_is_replaced_by_the_pending_card(playground: Playground) -> None:
+    offered = await playground.say("registrera mig")
+    card = offered.posted[0]
+
+    submitted = await playground.submit(card, card.button(action="register.submit"), agency="MHF")
+
+    replaced = submitted.only()
+    assert replaced.action == "updateMessage"
+    assert replaced.id == card.id
+    assert replaced.conversation_id == playground.personal_chat
+    assert en("registration.title") in replaced.content
+    assert en("registration.pending", agency=MHF_EN) in replaced.content
+    assert not replaced.card.get("actions")  # nothing left to click
+    whoami = await playground.say("vem är jag")
+    assert whoami.texts == [en("status.pending", agency=MHF_EN)]
