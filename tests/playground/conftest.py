@@ -255,3 +255,9 @@ async def playground(connected: Playground) -> Playground:
     connected.forget()
     await connected.say("avbryt")
     return connected
+
+
+@pytest.fixture(scope="module")
+def bot_database(stack: Stack) -> Path:
+    """The SQLite file of the module's bot (it runs in the folder that holds its output)."""
+    return stack.bot.output.parent / "forumbot.db"
