@@ -22,20 +22,27 @@ def run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import SchemaOutdated, create_app, prepare_database
+    from bot.demo import DemoError, seed_demo
     from bot.storage import db
 
     settings = _settings()
+    if args.demo and settings.is_production:
+        print("forumbot: --demo seeds invented members and is refused in production", file=sys.stderr)
+        return 2
 
     async def check() -> None:
         engine = db.create_engine(settings.database_url)
         try:
             await prepare_database(settings, engine)
+            if args.demo:  # the playground's users as members, its Forum channel as the forum's
+                async with db.unit_of_work(db.session_factory(engine)) as session:
+                    print((await seed_demo(session, args.demo_service_url)).summary(), flush=True)
         finally:
             await engine.dispose()
 
     try:
         asyncio.run(check())
-    except SchemaOutdated as error:
+    except (SchemaOutdated, DemoError) as error:
         print(f"forumbot: {error}", file=sys.stderr)
         return 3
     print(f"Forumbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
@@ -96,6 +103,18 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("run", help="serve the bot", description="Serve the bot over HTTP.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=3978, help="port to listen on (3978)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed a demo forum for Microsoft 365 Agents Playground: its users as members, "
+        "its Forum channel as the forum channel (seeding again changes nothing)",
+    )
+    serve.add_argument(
+        "--demo-service-url",
+        default="http://localhost:56150/_connector",
+        help="the playground's Bot Connector address, for the forum channel "
+        "(http://localhost:56150/_connector)",
+    )
     serve.set_defaults(func=run)
 
     database = commands.add_parser("db", help="database tasks", description="Database tasks.")
