@@ -74,8 +74,9 @@ def create_app(
 
     async def scheduler(app: web.Application) -> AsyncIterator[None]:
         jobs = AsyncIOScheduler(timezone=settings.zone)
+        outbox = app[GLUE].outbox
         jobs.add_job(
-            app[GLUE].outbox.drain,
+            outbox.drain,
             "interval",
             seconds=settings.outbox_interval_seconds,
             id="outbox",
@@ -89,6 +90,8 @@ def create_app(
         yield
         if jobs.running:
             jobs.shutdown(wait=False)
+        # a send in flight finishes and is recorded, rather than lapse into an 'unknown' dead letter
+        await outbox.stop(grace=60)
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(scheduler)

@@ -47,6 +47,18 @@ class Reply:
     text: str | None = None
     card: dict[str, Any] | None = None
     update_activity_id: str | None = None
+    # Set on cards about a stored item, so that the copy can be updated in place later.
+    track: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A tracked card the glue posted: where it landed."""
+
+    track: dict[str, Any]
+    conversation_id: str
+    activity_id: str
+    reference: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,15 @@ def _split_list(value: object) -> object:
     return value
 
 
-class AgencyEntry(BaseModel):
+class NamedEntry(BaseModel):
+    """A configured agency or industry: a short code and its Swedish and English names."""
+
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9ÅÄÖåäö_-]+$")
     sv: str = Field(min_length=1, max_length=200)
     en: str = Field(min_length=1, max_length=200)
 
 
-_AGENCY_LIST = TypeAdapter(list[AgencyEntry])
+_NAMED_LIST = TypeAdapter(list[NamedEntry])
 
 
 class Settings(BaseSettings):
@@ -111,6 +113,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FORUMBOT_AGENCIES_FILE"),
         description="JSON file with the forum's agencies, seeded at start.",
     )
+    industries_file: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "deployment" / "industries.json",
+        validation_alias=AliasChoices("FORUMBOT_INDUSTRIES_FILE"),
+        description="JSON file with the risk industries offered on a proposal.",
+    )
     max_body_bytes: int = Field(
         default=256 * 1024,
         validation_alias=AliasChoices("FORUMBOT_MAX_BODY_BYTES"),
@@ -135,6 +142,15 @@ class Settings(BaseSettings):
         default=1.0,
         validation_alias=AliasChoices("FORUMBOT_OUTBOX_INTERVAL_SECONDS"),
         description="How often the delivery worker looks for queued proactive messages.",
+    )
+    outbox_global_rate: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("FORUMBOT_OUTBOX_GLOBAL_RATE"),
+        description=(
+            "Most proactive messages a second one bot process sends, over all conversations "
+            "(Teams allows 50 a second per app and tenant; split it among processes)."
+        ),
     )
 
     @field_validator("allowed_tenants", "admin_ids", mode="before")
@@ -199,11 +215,11 @@ class Settings(BaseSettings):
 
     def agency_entries(self) -> list[dict[str, str]]:
         """The agencies file, checked: a list of {code, sv, en}."""
-        try:
-            entries = _AGENCY_LIST.validate_json(self.agencies_file.read_bytes())
-        except (OSError, ValueError) as error:
-            raise SettingsError(f"FORUMBOT_AGENCIES_FILE {self.agencies_file}: {error}") from None
-        return [entry.model_dump() for entry in entries]
+        return _named_entries("FORUMBOT_AGENCIES_FILE", self.agencies_file)
+
+    def industry_entries(self) -> list[dict[str, str]]:
+        """The risk industries file, checked: a list of {code, sv, en}."""
+        return _named_entries("FORUMBOT_INDUSTRIES_FILE", self.industries_file)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -212,6 +228,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+
+def _named_entries(setting: str, path: Path) -> list[dict[str, str]]:
+    try:
+        entries = _NAMED_LIST.validate_json(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise SettingsError(f"{setting} {path}: {error}") from None
+    return [entry.model_dump() for entry in entries]
 
 
 def load_settings(**overrides: object) -> Settings:

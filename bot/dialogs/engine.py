@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.help import welcome_card
-from bot.conversation import Outcome, Roster, Turn
+from bot.conversation import Outcome, Posted, Roster, Turn
 from bot.dialogs.router import Ctx, Router, active_flow, run_state
 from bot.domain.text import command_words
 from bot.i18n import Translator, language_for
 from bot.services.forum import ForumService
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
+from bot.storage.proposals import CardCopies
 from bot.storage.repositories import ProcessedActivities
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,21 @@ class Engine:
             ctx.send_card(welcome_card(ctx.t, in_team=not ctx.turn.personal))
 
         return await self._once(turn, {}, welcome, roster)
+
+    async def remember_posted(self, posted: list[Posted]) -> None:
+        """Keep where tracked cards landed, so that they can be updated in place later."""
+        async with unit_of_work(self.sessions) as session:
+            copies = CardCopies(session)
+            for item in posted:
+                await copies.add(
+                    str(item.track["item_type"]),
+                    int(item.track["item_id"]),
+                    item.conversation_id,
+                    item.activity_id,
+                    item.reference,
+                    item.track.get("viewer_id"),
+                    str(item.track.get("language") or "sv"),
+                )
 
     async def _once(self, turn: Turn, state: dict[str, Any], handler: Any, roster: Roster) -> Outcome:
         working_state = copy.deepcopy(state)

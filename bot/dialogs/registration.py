@@ -8,6 +8,7 @@ States (diagram in registration.mmd):
 
 from __future__ import annotations
 
+from bot.cards.common import card, heading, text
 from bot.cards.membership import registration_card, registration_sent_card
 from bot.dialogs.router import END, Ctx, Flow, Router, start_flow
 from bot.domain.text import command_words
@@ -77,11 +78,16 @@ def register(router: Router) -> None:
                 ctx.replace_card(sent)
             else:
                 ctx.send_card(sent)
-        elif result is RegistrationResult.APPROVED_AS_ADMIN:
+            return
+        if result is RegistrationResult.APPROVED_AS_ADMIN:
             ctx.member = member
-            ctx.say(ctx.t("registration.approved_as_admin"))
+            message = ctx.t("registration.approved_as_admin")
         elif result is RegistrationResult.NO_AAD_ID:
-            ctx.say(ctx.t("registration.no_aad_id"))
+            message = ctx.t("registration.no_aad_id")
         else:
             already = "approved" if result is RegistrationResult.ALREADY_MEMBER else "pending"
-            ctx.say(ctx.t("registration.already_" + already))
+            message = ctx.t("registration.already_" + already)
+        if replace:  # the card's buttons must not stay live
+            ctx.replace_card(card([heading(ctx.t("registration.title")), text(message)]))
+        else:
+            ctx.say(message)

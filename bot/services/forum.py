@@ -211,13 +211,18 @@ class ForumService:
         """Make the turn's channel the forum channel. False when the actor may not."""
         if not may_link_channel(actor, self.is_admin(turn.user.aad_object_id)) or actor is None:
             return False
+        # Posts go to the channel itself as new threads, not as replies to the linking message.
+        channel_id = turn.conversation_id.split(";messageid=")[0]
+        reference = dict(turn.reference)
+        reference["conversation"] = {**reference.get("conversation", {}), "id": channel_id}
+        reference.pop("activityId", None)
         await self.channels.link(
             FORUM_CHANNEL,
-            conversation_id=turn.conversation_id,
+            conversation_id=channel_id,
             team_id=turn.team_id,
             tenant_id=turn.tenant_id,
             service_url=turn.service_url,
-            reference=turn.reference,
+            reference=reference,
             linked_by=actor.id,
         )
         await self.audit.record(
@@ -226,7 +231,7 @@ class ForumService:
             FORUM_CHANNEL,
             actor_id=actor.id,
             actor_aad_id=turn.user.aad_object_id,
-            details={"conversation_id": turn.conversation_id, "team_id": turn.team_id},
+            details={"conversation_id": channel_id, "team_id": turn.team_id},
         )
         return True
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -117,7 +118,12 @@ class BotStateRow(Base):
 
 
 class OutboxMessage(Base):
-    """A message the bot sends on its own initiative, stored with the change that caused it."""
+    """A message the bot sends on its own initiative, stored with the change that caused it.
+
+    queued → claimed (held by one worker's `claim_token` until `lease_until`) → sending (the
+    request may be on its way) → sent, or queued again for a retry at `not_before`, or dead;
+    an administrator requeues or dismisses a dead one. See bot.services.outbox for the policy.
+    """
 
     __tablename__ = "outbox"
 
@@ -127,16 +133,101 @@ class OutboxMessage(Base):
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {"text": ...} or {"card": {...}}; optional "update_activity_id"
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # queued | sending | sent | dead
+    # queued | claimed | sending | sent | dead | dismissed
     status: Mapped[str] = mapped_column(String(16), default="queued")
+    # requests begun; an entry claimed but never sent has made no attempt
     attempts: Mapped[int] = mapped_column(default=0)
-    not_before: Mapped[datetime]
+    # None: as soon as possible (not tied to any process's clock)
+    not_before: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # the claim it is (or, once deferred, was last) held under
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     sent_activity_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # why a dead entry is dead: refused | error | exhausted | unknown
+    dead_reason: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
         Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_conversation", "conversation_id", "status"),
+    )
+
+
+class Proposal(Base):
+    """A proposed action: a business the forum may want to inspect, and why."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int]
+    sequence: Mapped[int]
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    author_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    business_name: Mapped[str] = mapped_column(String(200))
+    org_number: Mapped[str | None] = mapped_column(String(13))
+    # a sole trader's organisation number is a personal identity number
+    org_is_personal: Mapped[bool] = mapped_column(default=False)
+    address: Mapped[str] = mapped_column(String(300))
+    industry: Mapped[str] = mapped_column(String(50))
+    industry_other: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    agency_ids: Mapped[list[int]] = mapped_column(JSON)
+    urgency: Mapped[str] = mapped_column(String(10))
+    visibility: Mapped[str] = mapped_column(String(10))
+    shared_agency_ids: Mapped[list[int]] = mapped_column(JSON)
+    period_from: Mapped[date | None] = mapped_column(Date)
+    period_to: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    status_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("year", "sequence", name="uq_proposal_year_sequence"),
+        Index("ix_proposals_status", "status"),
+    )
+
+
+class ProposalEvent(Base):
+    """A proposal's history: creation, each edit and each transition."""
+
+    __tablename__ = "proposal_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # created | edited | widened | transition name (accept, reject, ...)
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CardCopy(Base):
+    """A card about an item that the bot posted somewhere, so that it can be updated in place."""
+
+    __tablename__ = "card_copies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_type: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[int] = mapped_column(BigId)
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    activity_id: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the member the copy was shown to; None for the forum channel
+    viewer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    language: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "activity_id", name="uq_card_copy_activity"),
+        Index("ix_card_copies_item", "item_type", "item_id"),
     )

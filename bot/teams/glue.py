@@ -12,6 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dialogs.engine import Engine
+from bot.services.outbox import keep_card_copy
 from bot.settings import Settings
 from bot.teams.adapter import create_adapter
 from bot.teams.delivery import OutboxWorker
@@ -37,5 +38,12 @@ def create_glue(
 ) -> TeamsGlue:
     adapter = create_adapter(settings)
     handler = ForumbotHandler(engine, PrivateConversationState(DatabaseStorage(sessions)))
-    outbox = OutboxWorker(adapter, sessions, settings.app_id, clock=clock)
+    outbox = OutboxWorker(
+        adapter,
+        sessions,
+        settings.app_id,
+        clock=clock,
+        global_rate=settings.outbox_global_rate,
+        on_delivered=keep_card_copy,
+    )
     return TeamsGlue(adapter, handler, outbox, messages_handler(settings, adapter, handler))

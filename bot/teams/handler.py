@@ -8,9 +8,9 @@ from botbuilder.core import PrivateConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
-from bot.conversation import Outcome
+from bot.conversation import Outcome, Posted
 from bot.dialogs.engine import Engine
-from bot.teams.convert import to_activity, to_turn
+from bot.teams.convert import reference_of, to_activity, to_turn
 from bot.teams.roster import TeamsRoster
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,9 @@ class ForumbotHandler(TeamsActivityHandler):
         dialog = await self.dialog_state.get(turn_context, dict)
         outcome = await self.engine.on_message(turn, dialog, TeamsRoster(turn_context))
         await self.dialog_state.set(turn_context, dialog)
-        await send(turn_context, outcome)
+        posted = await send(turn_context, outcome)
+        if posted:
+            await self.engine.remember_posted(posted)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """Welcome when the bot itself is added to a chat or a team; ignore other roster changes."""
@@ -44,14 +46,23 @@ class ForumbotHandler(TeamsActivityHandler):
             await send(turn_context, outcome)
 
 
-async def send(turn_context: TurnContext, outcome: Outcome) -> None:
+async def send(turn_context: TurnContext, outcome: Outcome) -> list[Posted]:
+    """Send the replies; return where the tracked cards landed."""
+    posted: list[Posted] = []
     for reply in outcome.replies:
         activity = to_activity(reply)
+        activity_id: str | None = None
         if reply.update_activity_id:
             try:
                 await turn_context.update_activity(activity)
-                continue
+                activity_id = reply.update_activity_id
             except Exception as error:  # the original may be gone: send the card anew
                 log.warning("update of %s failed (%s); sending anew", reply.update_activity_id, error)
                 activity.id = None
-        await turn_context.send_activity(activity)
+        if activity_id is None:
+            response = await turn_context.send_activity(activity)
+            activity_id = getattr(response, "id", None)
+        if reply.track and activity_id:
+            turn = turn_context.activity
+            posted.append(Posted(reply.track, turn.conversation.id, activity_id, reference_of(turn)))
+    return posted

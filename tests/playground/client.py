@@ -394,6 +394,16 @@ class Playground:
         )
         return Message.from_frame(frame)
 
+    async def proactive_update(self, match: Callable[[Message], bool], within: float = TIMEOUT) -> Message:
+        """The next update the bot makes on its own (a card replaced in place) that matches."""
+        frame = await self.conversation.take(
+            lambda f: f.get("action") == "updateMessage" and match(Message.from_frame(f)),
+            within,
+            "a message the bot updates on its own",
+            self.diagnose,
+        )
+        return Message.from_frame(frame)
+
     async def sent_elsewhere(self, match: Callable[[Sent], bool], within: float = TIMEOUT) -> Sent:
         """The next activity the bot sends to another user's chat outside a turn that matches."""
         frame = await self.log.take(

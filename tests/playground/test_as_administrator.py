@@ -8,6 +8,8 @@ be a member make her one if she is not yet.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.i18n import Translator
@@ -80,7 +82,9 @@ async def test_registering_by_the_card_approves_an_administrator_at_once(playgro
     registered = await playground.submit(card, button, agency="MHF")
 
     assert registered.activity["value"] == {"action": "register.submit", "agency": "MHF"}
-    assert registered.texts == [en("registration.approved_as_admin")]
+    # the registration card itself turns into the answer, so its buttons are no longer live
+    assert [u.id for u in registered.updated] == [card.id]
+    assert en("registration.approved_as_admin") in registered.updated[0].content
     whoami = await playground.say("vem är jag")
     assert whoami.texts == [
         en(
@@ -147,3 +151,42 @@ async def test_an_application_reaches_the_administrator_who_approves_it(playgrou
     assert en("approval.done_approved", by="Anna Lindqvist") in decided.content
     notice = await playground.sent_elsewhere(lambda s: s.conversation_id == per_chat)
     assert notice.text == sv("registration.approved_notice", agency=POL_SV)
+
+
+async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_the_decision(
+    playground: Playground,
+) -> None:
+    await join_forum(playground)
+    forum = playground.channels["Forum"]
+    await playground.say("koppla kanal", forum)
+
+    offered = await playground.say("föreslå")
+    form = offered.only()
+    assert en("proposal.form_title") in form.content
+    created = await playground.submit(
+        form,
+        form.button(action="proposal.submit"),
+        name="Tvätten i Centrum AB",
+        org_number="556016-0680",
+        address="Kopparbergsvägen 10, Västerås",
+        industry="biltvatt",
+        reason="Många arbetar kvällstid utan personalliggare.",
+        agencies="POL,SKV",
+        urgency="high",
+        visibility="forum",
+    )
+    confirmation = created.only()
+    assert confirmation.action == "updateMessage" and confirmation.id == form.id  # the form, in place
+    number = re.search(r"F-\d{4}-\d{4}", confirmation.content).group()  # type: ignore[union-attr]
+
+    # Forumbot posts the forum-wide proposal into the forum channel on its own.
+    posted = await playground.proactive(lambda m: m.conversation_id == forum and number in m.content)
+    assert "Tvätten i Centrum AB" in posted.content
+
+    # Anna, as coordinator, accepts it from her own card; the channel's copy is updated in place.
+    accepted = await playground.submit(
+        confirmation, confirmation.button(action="proposal.transition", transition="accept")
+    )
+    assert en("status.proposal.accepted") in accepted.only().content
+    updated = await playground.proactive_update(lambda m: m.id == posted.id and number in m.content)
+    assert sv("status.proposal.accepted") in updated.content

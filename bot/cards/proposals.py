@@ -1,0 +1,307 @@
+"""Cards for proposals: the form, the proposal itself (per viewer), lists and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.cards.common import Card, card, choice_set, facts, heading, submit, text
+from bot.domain.proposals import LIMITS, OTHER_INDUSTRY, Transition
+from bot.i18n import Translator
+
+STATUS_COLOR = {
+    "proposed": "Accent",
+    "accepted": "Good",
+    "rejected": "Attention",
+    "needs_info": "Warning",
+    "planned": "Good",
+    "done": "Good",
+    "followed_up": "Default",
+    "withdrawn": "Default",
+}
+
+
+@dataclass(frozen=True)
+class Named:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ProposalCardView:
+    """What one viewer may see of a proposal, already masked and named."""
+
+    id: int
+    number: str
+    version: int
+    business_name: str
+    org_number: str | None
+    address: str
+    industry: str
+    reason: str
+    agencies: list[str]
+    urgency: str
+    visibility: str
+    period: str | None
+    status: str
+    status_note: str | None
+    author: str
+    author_agency: str
+    transitions: list[Transition]
+    editable: bool
+
+
+def _input_text(
+    input_id: str,
+    label: str,
+    value: str,
+    *,
+    multiline: bool = False,
+    required: bool = False,
+    placeholder: str | None = None,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "Input.Text",
+        "id": input_id,
+        "label": label,
+        "value": value,
+        "maxLength": LIMITS.get(input_id, 1000),
+        "isMultiline": multiline,
+    }
+    if required:
+        block["isRequired"] = True
+    if placeholder:
+        block["placeholder"] = placeholder
+    return block
+
+
+def _error(t: Translator, errors: dict[str, str], key: str) -> list[dict[str, Any]]:
+    return [text(t(errors[key]), color="Attention")] if key in errors else []
+
+
+def form_card(
+    t: Translator,
+    *,
+    agencies: list[Named],
+    industries: list[Named],
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    edit: tuple[int, int] | None = None,
+    number: str | None = None,
+) -> Card:
+    """The proposal form; with `edit` (id, version) it edits an existing proposal."""
+    values = values or {}
+    errors = errors or {}
+    industry_choices = [(i.code, i.name) for i in industries] + [
+        (OTHER_INDUSTRY, t("proposal.industry_other"))
+    ]
+    body: list[dict[str, Any]] = [
+        heading(t("proposal.edit_title", number=number) if edit else t("proposal.form_title")),
+        text(t("proposal.form_intro"), subtle=True),
+    ]
+    if errors:
+        body.append(text(t("form.fix_errors"), color="Attention"))
+    body += [
+        _input_text("name", t("proposal.name"), values.get("name", ""), required=True),
+        *_error(t, errors, "name"),
+        _input_text(
+            "org_number", t("proposal.org_number"), values.get("org_number", ""), placeholder="556016-0680"
+        ),
+        *_error(t, errors, "org_number"),
+        _input_text("address", t("proposal.address"), values.get("address", ""), required=True),
+        *_error(t, errors, "address"),
+        choice_set(
+            "industry",
+            t("proposal.industry"),
+            industry_choices,
+            value=values.get("industry") or None,
+            required=True,
+        ),
+        *_error(t, errors, "industry"),
+        _input_text("industry_other", t("proposal.industry_other_label"), values.get("industry_other", "")),
+        *_error(t, errors, "industry_other"),
+        _input_text("reason", t("proposal.reason"), values.get("reason", ""), multiline=True, required=True),
+        *_error(t, errors, "reason"),
+        choice_set(
+            "agencies",
+            t("proposal.agencies"),
+            [(a.code, a.name) for a in agencies],
+            value=values.get("agencies") or None,
+            multi=True,
+        ),
+        *_error(t, errors, "agencies"),
+        {
+            **choice_set(
+                "urgency",
+                t("proposal.urgency"),
+                [(u, t(f"urgency.{u}")) for u in ("low", "normal", "high")],
+                value=values.get("urgency") or "normal",
+            ),
+            "style": "expanded",
+        },
+        *_error(t, errors, "urgency"),
+        {
+            **choice_set(
+                "visibility",
+                t("proposal.visibility"),
+                [(v, t(f"visibility.{v}")) for v in ("agency", "agencies", "forum")],
+                value=values.get("visibility") or "agency",
+            ),
+            "style": "expanded",
+        },
+        *_error(t, errors, "visibility"),
+        {
+            "type": "Input.Date",
+            "id": "period_from",
+            "label": t("proposal.period_from"),
+            "value": values.get("period_from", ""),
+        },
+        *_error(t, errors, "period_from"),
+        {
+            "type": "Input.Date",
+            "id": "period_to",
+            "label": t("proposal.period_to"),
+            "value": values.get("period_to", ""),
+        },
+        *_error(t, errors, "period_to"),
+    ]
+    if edit:
+        action = submit(t("proposal.save"), "proposal.save", "positive", proposal_id=edit[0], version=edit[1])
+    else:
+        action = submit(t("proposal.send"), "proposal.submit", "positive")
+    return card(body, [action, submit(t("common.cancel"), "cancel")])
+
+
+def widen_confirmation_card(
+    t: Translator, number: str, values: dict[str, str], proposal_id: int, version: int, reach: list[str]
+) -> Card:
+    """Asks before a proposal is shown to more agencies; the values ride along to be checked again."""
+    data = {key: value for key, value in values.items() if value}
+    return card(
+        [
+            heading(t("proposal.widen_title", number=number)),
+            text(t("proposal.widen_body", agencies=", ".join(reach))),
+        ],
+        [
+            submit(
+                t("proposal.widen_confirm"),
+                "proposal.save",
+                "positive",
+                proposal_id=proposal_id,
+                version=version,
+                confirm_widen=True,
+                **data,
+            ),
+            submit(t("common.cancel"), "cancel"),
+        ],
+    )
+
+
+def proposal_card(t: Translator, view: ProposalCardView, *, headline: str | None = None) -> Card:
+    pairs = [
+        (t("proposal.status"), t(f"status.proposal.{view.status}")),
+        (t("proposal.org_number"), view.org_number or "–"),
+        (t("proposal.address"), view.address),
+        (t("proposal.industry"), view.industry),
+        (t("proposal.agencies"), ", ".join(view.agencies)),
+        (t("proposal.urgency"), t(f"urgency.{view.urgency}")),
+        (t("proposal.visibility"), t(f"visibility.{view.visibility}")),
+        (t("proposal.author"), f"{view.author}, {view.author_agency}"),
+    ]
+    if view.period:
+        pairs.append((t("proposal.period"), view.period))
+    body: list[dict[str, Any]] = []
+    if headline:
+        body.append(text(headline, subtle=True))
+    body += [
+        heading(f"{view.number} · {view.business_name}"),
+        facts(pairs),
+        text(view.reason),
+    ]
+    if view.status_note:
+        body.append(
+            text(
+                t(f"proposal.note.{view.status}", note=view.status_note)
+                if view.status in ("rejected", "needs_info")
+                else view.status_note,
+                color=STATUS_COLOR.get(view.status),
+            )
+        )
+    actions: list[dict[str, Any]] = []
+    if any(tr.needs_note for tr in view.transitions):
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": "note",
+                "label": t("proposal.note_label"),
+                "isMultiline": True,
+                "maxLength": LIMITS["note"],
+            }
+        )
+    for transition in view.transitions:
+        style = (
+            "destructive"
+            if transition.name in ("reject", "withdraw")
+            else ("positive" if transition.name in ("accept", "answer") else None)
+        )
+        actions.append(
+            submit(
+                t(f"transition.{transition.name}"),
+                "proposal.transition",
+                style,
+                proposal_id=view.id,
+                version=view.version,
+                transition=transition.name,
+            )
+        )
+    if view.editable:
+        actions.append(submit(t("proposal.edit"), "proposal.edit", proposal_id=view.id))
+    actions.append(submit(t("proposal.history"), "proposal.open", proposal_id=view.id))
+    return card(body, actions)
+
+
+def list_card(
+    t: Translator,
+    title: str,
+    rows: list[tuple[int, str, str, str]],
+    *,
+    page: int,
+    more: bool,
+    filters: dict[str, str],
+) -> Card:
+    """rows: (id, number, business name, status)."""
+    if not rows:
+        return card([heading(title), text(t("proposal.list_empty"))])
+    body: list[dict[str, Any]] = [heading(title)]
+    for proposal_id, number, name, status in rows:
+        body.append(
+            {
+                "type": "ColumnSet",
+                "separator": True,
+                "selectAction": submit(number, "proposal.open", proposal_id=proposal_id),
+                "columns": [
+                    {"type": "Column", "width": "auto", "items": [text(f"**{number}**")]},
+                    {"type": "Column", "width": "stretch", "items": [text(name)]},
+                    {
+                        "type": "Column",
+                        "width": "auto",
+                        "items": [text(t(f"status.proposal.{status}"), color=STATUS_COLOR.get(status))],
+                    },
+                ],
+            }
+        )
+    actions = []
+    if page > 1:
+        actions.append(submit(t("list.previous"), "proposal.list", page=page - 1, **filters))
+    if more:
+        actions.append(submit(t("list.next"), "proposal.list", page=page + 1, **filters))
+    return card(body, actions)
+
+
+def history_card(t: Translator, view: ProposalCardView, events: list[tuple[str, str, str]]) -> Card:
+    """events: (when, who, what)."""
+    body = [
+        heading(t("proposal.history_title", number=view.number)),
+        facts([(when, f"{who}: {what}") for when, who, what in events]),
+    ]
+    return card(body)

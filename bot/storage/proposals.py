@@ -1,0 +1,264 @@
+"""Repository of proposals, their history and the card copies posted about them. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.proposals import ProposalDraft, Status, Urgency, proposal_number
+from bot.domain.visibility import Audience, Visibility
+from bot.storage.models import CardCopy, Proposal, ProposalEvent
+from bot.storage.repositories import now
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    id: int
+    number: str
+    author_id: int
+    author_agency_id: int
+    business_name: str
+    org_number: str | None
+    org_is_personal: bool
+    address: str
+    industry: str
+    industry_other: str | None
+    reason: str
+    agency_ids: tuple[int, ...]
+    urgency: Urgency
+    visibility: Visibility
+    shared_agency_ids: tuple[int, ...]
+    period_from: date | None
+    period_to: date | None
+    status: Status
+    status_note: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def audience(self) -> Audience:
+        return Audience.of(self.visibility, self.author_agency_id, self.shared_agency_ids)
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    actor_id: int
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+def view(row: Proposal) -> ProposalView:
+    return ProposalView(
+        id=row.id,
+        number=row.number,
+        author_id=row.author_id,
+        author_agency_id=row.author_agency_id,
+        business_name=row.business_name,
+        org_number=row.org_number,
+        org_is_personal=row.org_is_personal,
+        address=row.address,
+        industry=row.industry,
+        industry_other=row.industry_other,
+        reason=row.reason,
+        agency_ids=tuple(row.agency_ids),
+        urgency=Urgency(row.urgency),
+        visibility=Visibility(row.visibility),
+        shared_agency_ids=tuple(row.shared_agency_ids),
+        period_from=row.period_from,
+        period_to=row.period_to,
+        status=Status(row.status),
+        status_note=row.status_note,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _fields(draft: ProposalDraft, author_agency_id: int) -> dict[str, Any]:
+    audience = draft.audience(author_agency_id)
+    return {
+        "business_name": draft.name,
+        "org_number": draft.org_number.normalized if draft.org_number else None,
+        "org_is_personal": bool(draft.org_number and draft.org_number.is_personal_data),
+        "address": draft.address,
+        "industry": draft.industry,
+        "industry_other": draft.industry_other,
+        "reason": draft.reason,
+        "agency_ids": list(draft.agency_ids),
+        "urgency": draft.urgency.value,
+        "visibility": draft.visibility.value,
+        "shared_agency_ids": sorted(audience.shared_agency_ids),
+        "period_from": draft.period_from,
+        "period_to": draft.period_to,
+    }
+
+
+class Proposals:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, draft: ProposalDraft, author_id: int, author_agency_id: int, year: int
+    ) -> ProposalView:
+        """Insert with the next number of `year`; a concurrent insert of the same number is retried."""
+        for _ in range(5):
+            sequence = (
+                await self.session.scalar(select(func.max(Proposal.sequence)).where(Proposal.year == year))
+                or 0
+            ) + 1
+            moment = now()
+            row = Proposal(
+                number=proposal_number(year, sequence),
+                year=year,
+                sequence=sequence,
+                author_id=author_id,
+                author_agency_id=author_agency_id,
+                status=Status.PROPOSED.value,
+                version=1,
+                created_at=moment,
+                updated_at=moment,
+                **_fields(draft, author_agency_id),
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(row)
+                    await self.session.flush()
+            except IntegrityError:
+                continue
+            await self.event(row.id, author_id, "created", None, Status.PROPOSED.value)
+            return view(row)
+        raise RuntimeError("could not allocate a proposal number")
+
+    async def get(self, proposal_id: int) -> ProposalView | None:
+        row = await self.session.get(Proposal, proposal_id)
+        return view(row) if row else None
+
+    async def by_number(self, number: str) -> ProposalView | None:
+        row = await self.session.scalar(select(Proposal).where(Proposal.number == number.upper()))
+        return view(row) if row else None
+
+    async def update(
+        self, proposal_id: int, draft: ProposalDraft, actor_id: int, kind: str, changes: dict[str, Any]
+    ) -> ProposalView:
+        row = await self.session.get_one(Proposal, proposal_id)
+        for key, value in _fields(draft, row.author_agency_id).items():
+            setattr(row, key, value)
+        row.version += 1
+        row.updated_at = now()
+        await self.session.flush()
+        await self.event(proposal_id, actor_id, kind, row.status, row.status, changes=changes)
+        return view(row)
+
+    async def transition(
+        self, proposal_id: int, target: Status, actor_id: int, kind: str, note: str | None
+    ) -> ProposalView:
+        row = await self.session.get_one(Proposal, proposal_id)
+        source = row.status
+        row.status, row.status_note = target.value, note
+        row.version += 1
+        row.updated_at = now()
+        await self.session.flush()
+        await self.event(proposal_id, actor_id, kind, source, target.value, note=note)
+        return view(row)
+
+    async def event(
+        self,
+        proposal_id: int,
+        actor_id: int,
+        kind: str,
+        from_status: str | None,
+        to_status: str | None,
+        *,
+        note: str | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.add(
+            ProposalEvent(
+                proposal_id=proposal_id,
+                at=now(),
+                actor_id=actor_id,
+                kind=kind,
+                from_status=from_status,
+                to_status=to_status,
+                note=note,
+                changes=changes,
+            )
+        )
+        await self.session.flush()
+
+    async def history(self, proposal_id: int) -> list[EventView]:
+        rows = await self.session.scalars(
+            select(ProposalEvent).where(ProposalEvent.proposal_id == proposal_id).order_by(ProposalEvent.id)
+        )
+        return [EventView(r.at, r.actor_id, r.kind, r.from_status, r.to_status, r.note) for r in rows]
+
+    async def candidates(
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        industry: str | None = None,
+        author_id: int | None = None,
+        limit: int = 500,
+    ) -> list[ProposalView]:
+        """Newest first; the caller filters by visibility with can_see."""
+        statement = select(Proposal).order_by(Proposal.id.desc()).limit(limit)
+        if statuses:
+            statement = statement.where(Proposal.status.in_(statuses))
+        if industry:
+            statement = statement.where(Proposal.industry == industry)
+        if author_id is not None:
+            statement = statement.where(Proposal.author_id == author_id)
+        return [view(row) for row in await self.session.scalars(statement)]
+
+
+class CardCopies:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        item_type: str,
+        item_id: int,
+        conversation_id: str,
+        activity_id: str,
+        reference: dict[str, Any],
+        viewer_id: int | None,
+        language: str,
+    ) -> None:
+        exists = await self.session.scalar(
+            select(CardCopy.id).where(
+                CardCopy.conversation_id == conversation_id, CardCopy.activity_id == activity_id
+            )
+        )
+        if exists is None:
+            self.session.add(
+                CardCopy(
+                    item_type=item_type,
+                    item_id=item_id,
+                    conversation_id=conversation_id,
+                    activity_id=activity_id,
+                    reference=reference,
+                    viewer_id=viewer_id,
+                    language=language,
+                    created_at=now(),
+                )
+            )
+            await self.session.flush()
+
+    async def of(self, item_type: str, item_id: int) -> list[CardCopy]:
+        rows = await self.session.scalars(
+            select(CardCopy)
+            .where(CardCopy.item_type == item_type, CardCopy.item_id == item_id)
+            .order_by(CardCopy.id)
+        )
+        return list(rows)
