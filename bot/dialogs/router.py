@@ -71,6 +71,7 @@ class Audience:
     EVERYONE = "everyone"
     MEMBER = "member"
     COORDINATOR = "coordinator"
+    ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class Router:
             return True
         if command.audience == Audience.MEMBER:
             return ctx.approved or ctx.is_admin
+        if command.audience == Audience.ADMIN:
+            return ctx.is_admin
         return ctx.is_admin or (ctx.member is not None and ctx.member.has(Role.COORDINATOR))
 
     def help_lines(self, ctx: Ctx) -> list[Command]:

@@ -1,0 +1,41 @@
+"""Administrators see the messages the bot could not deliver, and send them again or dismiss them."""
+
+from __future__ import annotations
+
+from bot.cards.outbox import outbox_card
+from bot.dialogs.router import Audience, Ctx, Router
+from bot.services.outbox import OutboxService
+
+
+def register(router: Router) -> None:
+    @router.command("help.cmd.outbox", "utkorg", "outbox", audience=Audience.ADMIN)
+    async def show(ctx: Ctx) -> None:
+        """Counts by state, and every dead letter with its buttons."""
+        service = OutboxService(ctx.session)
+        ctx.send_card(outbox_card(ctx.t, await service.counts(), await service.dead_letters()))
+
+    async def decide(ctx: Ctx, retry: bool) -> None:
+        if not ctx.is_admin:
+            ctx.say(ctx.t("common.not_allowed"))
+            return
+        entry_id = (ctx.turn.value or {}).get("entry_id")
+        if not isinstance(entry_id, int) or isinstance(entry_id, bool):
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        service = OutboxService(ctx.session)
+        actor = ctx.member.id if ctx.member else None
+        method = service.requeue if retry else service.dismiss
+        if not await method(entry_id, actor_id=actor, actor_aad_id=ctx.turn.user.aad_object_id):
+            ctx.say(ctx.t("outbox.gone"))
+            return
+        ctx.replace_card(outbox_card(ctx.t, await service.counts(), await service.dead_letters()))
+
+    @router.action("outbox.retry")
+    async def retry(ctx: Ctx) -> None:
+        """Queue a dead letter again."""
+        await decide(ctx, True)
+
+    @router.action("outbox.dismiss")
+    async def dismiss(ctx: Ctx) -> None:
+        """Close a dead letter without sending it."""
+        await decide(ctx, False)
