@@ -133,36 +133,40 @@ class ProposalService:
     async def _notify_new(self, proposal: ProposalView, author: MemberView) -> None:
         """Members of the named agencies who may see it get the card in personal chat; a forum-wide
         proposal also goes to the forum channel. Nothing narrower reaches the channel."""
-        named = set(proposal.agency_ids)
         for member in await self.members.approved():
-            if member.id == author.id or member.agency.id not in named:
-                continue
-            if not can_see(member.viewer, proposal.audience):
-                continue
-            reference = await self.members.personal_conversation(member.id)
-            if not reference:
-                continue
-            t = await self._translator(member)
-            card = cards.proposal_card(
-                t, await self.card_view(proposal, member, t), headline=t("proposal.notice_new")
-            )
-            await self.outbox.enqueue(
-                f"proposal:{proposal.id}:new:{member.id}",
-                reference,
-                {"card": card, "track": self._track(proposal.id, member.id, t.language)},
-            )
+            if member.id != author.id and member.agency.id in proposal.agency_ids:
+                await self._send_card(proposal, member, f"proposal:{proposal.id}:new:{member.id}")
         if fit_for_channel(proposal.audience):
-            link = await self.channels.get("forum")
-            if link is not None:
-                t = Translator(self.settings.default_language)
-                card = cards.proposal_card(
-                    t, await self.card_view(proposal, None, t), headline=t("proposal.notice_channel")
-                )
-                await self.outbox.enqueue(
-                    f"proposal:{proposal.id}:channel:{proposal.version}",
-                    dict(link.reference),
-                    {"card": card, "track": self._track(proposal.id, None, t.language)},
-                )
+            await self._post_to_channel(proposal)
+
+    async def _send_card(self, proposal: ProposalView, member: MemberView, key: str) -> None:
+        """The proposal's card to `member`'s personal chat, if they may see it and chat with the bot."""
+        if not can_see(member.viewer, proposal.audience):
+            return
+        reference = await self.members.personal_conversation(member.id)
+        if not reference:
+            return
+        t = await self._translator(member)
+        card = cards.proposal_card(
+            t, await self.card_view(proposal, member, t), headline=t("proposal.notice_new")
+        )
+        await self.outbox.enqueue(
+            key, reference, {"card": card, "track": self._track(proposal.id, member.id, t.language)}
+        )
+
+    async def _post_to_channel(self, proposal: ProposalView) -> None:
+        link = await self.channels.get("forum")
+        if link is None or not fit_for_channel(proposal.audience):
+            return
+        t = Translator(self.settings.default_language)
+        card = cards.proposal_card(
+            t, await self.card_view(proposal, None, t), headline=t("proposal.notice_channel")
+        )
+        await self.outbox.enqueue(
+            f"proposal:{proposal.id}:channel:{proposal.version}",
+            dict(link.reference),
+            {"card": card, "track": self._track(proposal.id, None, t.language)},
+        )
 
     @staticmethod
     def _track(proposal_id: int, viewer_id: int | None, language: str) -> dict[str, Any]:
@@ -436,39 +440,18 @@ class ProposalService:
         return Result(Outcome.DONE, updated)
 
     async def _notify_widened(self, proposal: ProposalView, before: Audience, actor: MemberView) -> None:
-        author = await self.members.by_id(proposal.author_id)
-        if author is None:
-            return
+        """Those who may see the proposal only now are told, as for a new one."""
         for member in await self.members.approved():
             if (
-                member.agency.id in proposal.agency_ids
+                member.id != actor.id
+                and member.agency.id in proposal.agency_ids
                 and not can_see(member.viewer, before)
-                and can_see(member.viewer, proposal.audience)
-                and member.id != actor.id
             ):
-                reference = await self.members.personal_conversation(member.id)
-                if reference:
-                    t = await self._translator(member)
-                    card = cards.proposal_card(
-                        t, await self.card_view(proposal, member, t), headline=t("proposal.notice_new")
-                    )
-                    await self.outbox.enqueue(
-                        f"proposal:{proposal.id}:widened:{proposal.version}:{member.id}",
-                        reference,
-                        {"card": card, "track": self._track(proposal.id, member.id, t.language)},
-                    )
-        if fit_for_channel(proposal.audience) and not fit_for_channel(before):
-            link = await self.channels.get("forum")
-            if link is not None:
-                t = Translator(self.settings.default_language)
-                card = cards.proposal_card(
-                    t, await self.card_view(proposal, None, t), headline=t("proposal.notice_channel")
+                await self._send_card(
+                    proposal, member, f"proposal:{proposal.id}:widened:{proposal.version}:{member.id}"
                 )
-                await self.outbox.enqueue(
-                    f"proposal:{proposal.id}:channel:{proposal.version}",
-                    dict(link.reference),
-                    {"card": card, "track": self._track(proposal.id, None, t.language)},
-                )
+        if not fit_for_channel(before):
+            await self._post_to_channel(proposal)
 
 
 def _changes(proposal: ProposalView, form: FormResult) -> dict[str, Any]:
