@@ -211,10 +211,7 @@ async def test_narrow_proposal_is_invisible_to_other_agencies_and_the_channel(bo
         assert "Jag hittar inget" in response.texts[0], value
     # the coordinator of the author's agency sees it; in the channel it is not shown
     assert "Pizzeria" in card_text((await bot.say(COORDINATOR, "förslag")).cards[0])
-    assert (
-        "inte delat med hela forumet"
-        in (await bot.say(COORDINATOR, "förslag F-2026-0001", where="channel")).texts[0]
-    )
+    assert "Jag hittar inget" in (await bot.say(COORDINATOR, "förslag F-2026-0001", where="channel")).texts[0]
     async with bot.sessions() as session:
         to_channel = await session.scalar(
             select(func.count())
@@ -420,3 +417,73 @@ async def test_wrong_types_in_the_form_are_errors_not_crashes(bot: Harness) -> N
     text = card_text(response.updated_cards[0])
     assert "Obligatoriskt fält" in text and "minst en myndighet" in text
     assert await count(bot, Proposal) == 0
+
+
+async def test_group_chat_is_treated_like_the_channel(bot: Harness) -> None:
+    await forum(bot)
+    await propose(bot, visibility="agency", name="Hemlig Firma")
+    await propose(bot, visibility="forum", name="Öppen Firma")
+    listing = card_text((await bot.say(INSPECTOR, "förslag", where="group")).cards[0])
+    assert "Öppen Firma" in listing and "Hemlig Firma" not in listing
+    assert "Jag hittar inget" in (await bot.say(INSPECTOR, "förslag F-2026-0001", where="group")).texts[0]
+    response = await bot.submit(INSPECTOR, VALID, where="group")
+    assert "personliga chatt" in response.texts[0]
+    assert await count(bot, Proposal) == 2
+
+
+async def test_narrowing_blanks_the_channel_copy_and_drops_queued_posts(bot: Harness) -> None:
+    await forum(bot)
+    await propose(bot, visibility="forum")
+    await bot.drain_outbox()  # posted to the channel and to the police and tax agency
+    form = (await bot.say(INSPECTOR, "ändra F-2026-0001")).cards[0]
+    save = next(a for a in actions_of(form) if a["data"]["action"] == "proposal.save")["data"]
+    values = {i["id"]: i.get("value", "") for i in _inputs(form)}
+    bot.connector.clear()
+    response = await bot.submit(INSPECTOR, {**values, **save, "visibility": "agency"}, reply_to_id="e")
+    assert "sparade" in card_text(response.updated_cards[0])
+    await bot.drain_outbox()
+    channel = [u for u in bot.connector.updated() if "forumchannel" in u.conversation_id]
+    police = [u for u in bot.connector.updated() if u.conversation_id == POLICE.personal_conversation]
+    for copy in channel + police:
+        text = card_text(copy.body["attachments"][0]["content"])
+        assert "delas inte längre" in text and "Pizzeria" not in text
+    assert channel and police
+
+
+async def test_other_agencies_cannot_change_who_may_see_it(bot: Harness) -> None:
+    from tests.conftest import ADMIN
+
+    await forum(bot)  # the admin is a coordinator of the city executive office (SLK)
+    await propose(bot, visibility="forum")
+    form = (await bot.say(ADMIN, "ändra F-2026-0001")).cards[0]
+    save = next(a for a in actions_of(form) if a["data"]["action"] == "proposal.save")["data"]
+    values = {i["id"]: i.get("value", "") for i in _inputs(form)}
+    response = await bot.submit(
+        ADMIN, {**values, **save, "visibility": "agency", "address": "Ny adress 3"}, reply_to_id="e"
+    )
+    text = card_text(response.updated_cards[0])
+    assert "Ny adress 3" in text and "Hela forumet" in text
+    async with bot.sessions() as session:
+        assert (await session.scalar(select(Proposal.visibility))) == "forum"
+
+
+async def test_notes_are_masked_in_the_channel(bot: Harness) -> None:
+    await forum(bot)
+    await propose(bot, visibility="forum")
+    card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
+    # a reject reason with a number is refused for a proposal others read...
+    response = await bot.submit(COORDINATOR, {**transition_data(card, "reject"), "note": "Se 19121212-1212"})
+    assert "person- eller samordningsnummer" in response.texts[0]
+    # ...and history shown in the channel never carries one
+    response = await bot.say(COORDINATOR, "förslag F-2026-0001", where="channel")
+    assert "1212-1212" not in card_text(response.cards[0]) + card_text(response.cards[1])
+
+
+@pytest.mark.parametrize(
+    "text", ["förslag F-2026-¹²", "förslag sida:²", "förslag F-9999-99999999999", "ändra F-²"]
+)
+async def test_odd_digits_are_no_crash(bot: Harness, text: str) -> None:
+    await forum(bot)
+    response = await bot.say(INSPECTOR, text)
+    assert response.status == 201 and (response.texts or response.cards)
+    assert not any("gick fel" in t for t in response.texts)

@@ -305,3 +305,8 @@ def history_card(t: Translator, view: ProposalCardView, events: list[tuple[str, 
         facts([(when, f"{who}: {what}") for when, who, what in events]),
     ]
     return card(body)
+
+
+def withdrawn_card(t: Translator, number: str) -> Card:
+    """What a copy shows once its reader may no longer see the proposal."""
+    return card([heading(number), text(t("proposal.no_longer_shared"), subtle=True)])

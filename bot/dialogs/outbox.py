@@ -10,12 +10,16 @@ from bot.services.outbox import OutboxService
 def register(router: Router) -> None:
     @router.command("help.cmd.outbox", "utkorg", "outbox", audience=Audience.ADMIN)
     async def show(ctx: Ctx) -> None:
-        """Counts by state, and every dead letter with its buttons."""
+        """Counts by state, and every dead letter with its buttons (personal chat: previews may be
+        confidential)."""
+        if not ctx.turn.personal:
+            ctx.say(ctx.t("outbox.personal_only"))
+            return
         service = OutboxService(ctx.session)
         ctx.send_card(outbox_card(ctx.t, await service.counts(), await service.dead_letters()))
 
     async def decide(ctx: Ctx, retry: bool) -> None:
-        if not ctx.is_admin:
+        if not ctx.is_admin or not ctx.turn.personal:
             ctx.say(ctx.t("common.not_allowed"))
             return
         entry_id = (ctx.turn.value or {}).get("entry_id")

@@ -7,12 +7,14 @@ the card itself: FORM --submit, invalid--> FORM (values kept, errors by each fie
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.cards import proposals as cards
 from bot.conversation import Reply
 from bot.dialogs.router import Audience, Ctx, Router
 from bot.domain.proposals import Status, may_edit
+from bot.domain.visibility import fit_for_channel
 from bot.services.proposals import Outcome, ProposalService, Result, values_of
 
 FILTER_WORDS = {
@@ -42,7 +44,9 @@ def register(router: Router) -> None:
         if ctx.turn.personal:
             ctx.send_card(await proposals.form(ctx.t))
             return
-        assert ctx.member is not None
+        if ctx.member is None:
+            ctx.say(ctx.t("common.not_allowed"))
+            return
         reference = await ctx.forum.members.personal_conversation(ctx.member.id)
         if not reference:
             ctx.say(ctx.t("proposal.open_personal_chat"))
@@ -59,6 +63,9 @@ def register(router: Router) -> None:
         """A new proposal's form was submitted."""
         if not ctx.approved or ctx.member is None:
             ctx.say(ctx.t("common.not_allowed"))
+            return
+        if not ctx.turn.personal:  # others read along in a group chat or channel
+            ctx.say(ctx.t("proposal.edit_personal_only"))
             return
         proposals = service(ctx)
         result = await proposals.create(ctx.member, ctx.turn.value or {})
@@ -112,7 +119,9 @@ def register(router: Router) -> None:
         if not ctx.turn.personal:
             ctx.say(ctx.t("proposal.edit_personal_only"))
             return
-        assert ctx.member is not None
+        if ctx.member is None:
+            ctx.say(ctx.t("common.not_allowed"))
+            return
         proposal = await service(ctx).find(ctx.member, ctx.args)
         await send_edit_form(ctx, proposal.id if proposal else None)
 
@@ -129,6 +138,9 @@ def register(router: Router) -> None:
         """The edit form, or the confirmation of a wider visibility, was submitted."""
         if not ctx.approved or ctx.member is None:
             ctx.say(ctx.t("common.not_allowed"))
+            return
+        if not ctx.turn.personal:
+            ctx.say(ctx.t("proposal.edit_personal_only"))
             return
         value = ctx.turn.value or {}
         proposal_id, version = _int(value.get("proposal_id")), _int(value.get("version"))
@@ -189,7 +201,16 @@ def register(router: Router) -> None:
             ctx.member, proposal_id, version, name, note, clicked_activity_id=ctx.turn.reply_to_id
         )
         if result.outcome is Outcome.DONE and result.proposal:
-            viewer = ctx.member if not ctx.turn.in_channel else None
+            if not ctx.turn.personal and not fit_for_channel(result.proposal.audience):
+                ctx.say(
+                    ctx.t(
+                        "proposal.moved",
+                        status=ctx.t(f"status.proposal.{result.proposal.status.value}"),
+                        by=ctx.member.name,
+                    )
+                )
+                return
+            viewer = ctx.member if ctx.turn.personal else None
             view = await proposals.card_view(result.proposal, viewer, ctx.t)
             ctx.outcome.replies.append(
                 Reply(
@@ -215,6 +236,9 @@ async def refused(ctx: Ctx, result: Result) -> None:
     elif result.outcome is Outcome.FORBIDDEN:
         ctx.say(ctx.t("proposal.forbidden"))
     elif result.outcome is Outcome.STALE and result.proposal and ctx.member:
+        if not ctx.turn.personal and not fit_for_channel(result.proposal.audience):
+            ctx.say(ctx.t("proposal.not_found"))  # the current state is not for everyone here
+            return
         proposals = service(ctx)
         view = await proposals.card_view(result.proposal, ctx.member if ctx.turn.personal else None, ctx.t)
         ctx.say(ctx.t("proposal.stale"))
@@ -256,13 +280,14 @@ async def open_one(ctx: Ctx, *, number: str | None = None, proposal_id: int | No
     if proposal is None:
         ctx.say(ctx.t("proposal.not_found"))
         return
-    # In the forum channel everyone reads along: show there only what every member may see.
-    if ctx.turn.in_channel and proposal.visibility.value != "forum":
-        ctx.say(ctx.t("proposal.not_in_channel"))
+    # In a channel or group chat others read along: show there only what every member may see,
+    # and do not even say that something narrower exists.
+    if not ctx.turn.personal and not fit_for_channel(proposal.audience):
+        ctx.say(ctx.t("proposal.not_found"))
         return
-    viewer = ctx.member if not ctx.turn.in_channel else None
+    viewer = ctx.member if ctx.turn.personal else None
     view = await proposals.card_view(proposal, viewer, ctx.t)
-    history = await proposals.opened(ctx.member, proposal)
+    history = await proposals.opened(ctx.member, proposal, shared_chat=not ctx.turn.personal)
     ctx.outcome.replies.append(
         Reply(
             card=cards.proposal_card(ctx.t, view),
@@ -290,7 +315,7 @@ async def show_list(ctx: Ctx, *, mine: bool, filters: dict[str, str], replace: b
     if status is not None and status not in {s.value for s in Status}:
         ctx.say(ctx.t("proposal.bad_status", statuses=", ".join(s.value for s in Status)))
         return
-    page = int(filters["page"]) if filters.get("page", "").isdigit() else 1
+    page = int(filters["page"]) if re.fullmatch(r"[0-9]{1,4}", filters.get("page", "")) else 1
     proposals = service(ctx)
     rows, more = await proposals.listing(
         ctx.member,
@@ -299,10 +324,8 @@ async def show_list(ctx: Ctx, *, mine: bool, filters: dict[str, str], replace: b
         industry=filters.get("industry"),
         agency_code=filters.get("agency"),
         page=page,
+        forum_only=not ctx.turn.personal,  # others read along in a channel or group chat
     )
-    # In the channel, only forum-wide proposals may be listed.
-    if ctx.turn.in_channel:
-        rows = [p for p in rows if p.visibility.value == "forum"]
     carry = {k: v for k, v in filters.items() if k in ("status", "industry", "agency")}
     if mine:
         carry["mine"] = "1"

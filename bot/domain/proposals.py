@@ -1,7 +1,7 @@
 """Proposed actions: their form rules and their lifecycle. Plain Python, no I/O.
 
 Lifecycle (diagram in bot/dialogs/proposals.mmd):
-    proposed --accept--> accepted --plan--> planned --complete--> done --follow_up--> followed_up
+    proposed|needs_info --accept--> accepted --plan--> planned --complete--> done --follow_up--> followed_up
     proposed|needs_info|accepted --reject (reason)--> rejected
     proposed --ask (question)--> needs_info --answer--> proposed
     proposed|needs_info|accepted --withdraw (author)--> withdrawn
@@ -9,6 +9,7 @@ Lifecycle (diagram in bot/dialogs/proposals.mmd):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,7 @@ from typing import Any
 from bot.domain.identity import IdentityNumberError, OrgNumber, find_personal_numbers, parse_org_number
 from bot.domain.members import MemberView, Role
 from bot.domain.text import clean_text
-from bot.domain.visibility import Audience, Visibility, can_see
+from bot.domain.visibility import Audience, Visibility, can_see, reaches_other_agencies
 
 
 class Status(StrEnum):
@@ -109,6 +110,17 @@ def available_transitions(
         for t in TRANSITIONS.values()
         if status in t.sources and may_transition(member, t, author_id, audience)
     ]
+
+
+def channel_transitions(status: Status) -> list[Transition]:
+    """The buttons on the forum channel's copy: the coordinators' steps (each click is checked)."""
+    return [t for t in TRANSITIONS.values() if status in t.sources and t.actor is Actor.COORDINATOR]
+
+
+def may_change_audience(member: MemberView, author_agency_id: int) -> bool:
+    """Who may see a proposal, and its organisation number (possibly a sole trader's personal
+    number), are the sharing agency's to decide: other agencies' coordinators edit the rest."""
+    return member.agency.id == author_agency_id
 
 
 def may_edit(member: MemberView | None, status: Status, author_id: int, audience: Audience) -> bool:
@@ -247,7 +259,9 @@ def validate_form(
     if period_from and period_to and period_to < period_from:
         errors["period_to"] = "form.period_order"
 
-    if visibility_value != Visibility.AGENCY.value:
+    if visibility_value in {v.value for v in Visibility} and reaches_other_agencies(
+        Audience.of(visibility_value, author_agency_id)
+    ):
         errors.update(personal_number_errors(values))
 
     if errors:
@@ -281,8 +295,9 @@ def proposal_number(year: int, sequence: int) -> str:
     return f"F-{year}-{sequence:04d}"
 
 
+_NUMBER = re.compile(r"F-([0-9]{4})-([0-9]{1,6})")
+
+
 def parse_proposal_number(text: str) -> tuple[int, int] | None:
-    parts = text.strip().upper().split("-")
-    if len(parts) != 3 or parts[0] != "F" or not parts[1].isdigit() or not parts[2].isdigit():
-        return None
-    return int(parts[1]), int(parts[2])
+    match = _NUMBER.fullmatch(text.strip().upper())
+    return (int(match.group(1)), int(match.group(2))) if match else None

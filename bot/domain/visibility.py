@@ -64,6 +64,12 @@ def widens(before: Audience, after: Audience, all_agency_ids: Iterable[int]) -> 
     return not after.agencies(ids) <= before.agencies(ids)
 
 
+def reaches_other_agencies(item: Audience) -> bool:
+    """True when members outside the author's agency may read the item: then personal identity
+    numbers must stay out of its text."""
+    return item.visibility is not Visibility.AGENCY
+
+
 def fit_for_channel(item: Audience) -> bool:
     """The forum channel is seen by every agency: only forum-wide items may be posted there."""
     return item.visibility is Visibility.FORUM

@@ -20,6 +20,8 @@ from bot.domain.proposals import (
     TRANSITIONS,
     FormResult,
     available_transitions,
+    channel_transitions,
+    may_change_audience,
     may_edit,
     may_transition,
     parse_proposal_number,
@@ -27,10 +29,10 @@ from bot.domain.proposals import (
     validate_form,
 )
 from bot.domain.text import clean_text
-from bot.domain.visibility import Audience, can_see, fit_for_channel, widens
+from bot.domain.visibility import Audience, can_see, fit_for_channel, reaches_other_agencies, widens
 from bot.i18n import Translator, language_for
 from bot.settings import Settings
-from bot.storage.proposals import CardCopies, ProposalView
+from bot.storage.proposals import CardCopies, ProposalView, StaleProposal
 from bot.storage.proposals import Proposals as ProposalRepository
 from bot.storage.repositories import Agencies, Audit, Channels, Members, Outbox
 
@@ -185,6 +187,7 @@ class ProposalService:
         """What `viewer` (None: the forum channel) may see, with personal data masked beyond
         the author's agency."""
         agencies = {a.id: a for a in await self.agency_list()}
+        # The channel (viewer None) is read by every agency: personal data is masked there too.
         own_agency = viewer is not None and viewer.agency.id == proposal.author_agency_id
         org = proposal.org_number
         if org and proposal.org_is_personal and not own_agency:
@@ -202,14 +205,8 @@ class ProposalService:
         transitions = (
             available_transitions(viewer, proposal.status, proposal.author_id, proposal.audience)
             if viewer is not None
-            else []
+            else channel_transitions(proposal.status)
         )
-        if viewer is None:  # the channel copy offers the coordinators' buttons; clicks are checked
-            transitions = [
-                tr
-                for tr in TRANSITIONS.values()
-                if proposal.status in tr.sources and tr.actor.value == "coordinator"
-            ]
         return cards.ProposalCardView(
             id=proposal.id,
             number=proposal.number,
@@ -218,15 +215,15 @@ class ProposalService:
             org_number=org,
             address=proposal.address,
             industry=industry,
-            reason=proposal.reason
-            if own_agency or viewer is None
-            else mask_personal_numbers(proposal.reason),
+            reason=proposal.reason if own_agency else mask_personal_numbers(proposal.reason),
             agencies=[agencies[i].name(t.language) for i in proposal.agency_ids if i in agencies],
             urgency=proposal.urgency.value,
             visibility=proposal.visibility.value,
             period=period,
             status=proposal.status.value,
-            status_note=proposal.status_note,
+            status_note=proposal.status_note
+            if own_agency or proposal.status_note is None
+            else mask_personal_numbers(proposal.status_note),
             author=author.name if author else "?",
             author_agency=agencies[proposal.author_agency_id].name(t.language)
             if proposal.author_agency_id in agencies
@@ -251,8 +248,11 @@ class ProposalService:
             return None
         return proposal
 
-    async def opened(self, viewer: MemberView, proposal: ProposalView) -> list[tuple[str, str, str]]:
-        """Record that `viewer` opened the proposal, and return its history for display."""
+    async def opened(
+        self, viewer: MemberView, proposal: ProposalView, *, shared_chat: bool
+    ) -> list[tuple[str, str, str]]:
+        """Record that `viewer` opened the proposal, and return its history for display; notes are
+        masked beyond the author's agency and in any chat others read along."""
         await self.audit.record(
             "opened", ITEM, proposal.id, actor_id=viewer.id, actor_aad_id=viewer.aad_object_id
         )
@@ -266,7 +266,7 @@ class ProposalService:
                 else t(f"transition.{event.kind}")
             )
             if event.note:
-                own = viewer.agency.id == proposal.author_agency_id
+                own = viewer.agency.id == proposal.author_agency_id and not shared_chat
                 what += f" – {event.note if own else mask_personal_numbers(event.note)}"
             rows.append(
                 (t.datetime(event.at.astimezone(self.settings.zone)), actor.name if actor else "?", what)
@@ -282,7 +282,9 @@ class ProposalService:
         industry: str | None,
         agency_code: str | None,
         page: int,
+        forum_only: bool = False,
     ) -> tuple[list[ProposalView], bool]:
+        """One page of what `viewer` may see, newest first; `forum_only` for a chat others read."""
         statuses = [status] if status else ([] if mine else [s.value for s in OPEN])
         candidates = await self.repo.candidates(
             statuses=statuses or None, industry=industry, author_id=viewer.id if mine else None
@@ -297,6 +299,7 @@ class ProposalService:
             p
             for p in candidates
             if can_see(viewer.viewer, p.audience)
+            and (fit_for_channel(p.audience) or not forum_only)
             and (agency_id is None or agency_id in p.agency_ids or agency_id == p.author_agency_id)
         ]
         start = (max(page, 1) - 1) * PAGE_SIZE
@@ -324,9 +327,14 @@ class ProposalService:
         note = clean_text(note, 1000)
         if transition.needs_note and not note:
             return Result(Outcome.NOTE_REQUIRED, proposal)
-        if note and proposal.visibility.value != "agency" and personal_number_errors({"reason": note}):
+        if note and reaches_other_agencies(proposal.audience) and personal_number_errors({"reason": note}):
             return Result(Outcome.INVALID, proposal, form=FormResult(None, {"note": "form.personal_number"}))
-        updated = await self.repo.transition(proposal.id, transition.target, actor.id, name, note or None)
+        try:
+            updated = await self.repo.transition(
+                proposal.id, version, transition.target, actor.id, name, note or None
+            )
+        except StaleProposal:
+            return Result(Outcome.STALE, await self.repo.get(proposal.id))
         await self.audit.record(
             "changed",
             ITEM,
@@ -367,29 +375,22 @@ class ProposalService:
                 continue
             viewer = await self.members.by_id(copy.viewer_id) if copy.viewer_id else None
             t = Translator(copy.language)
-            if viewer is not None and not can_see(viewer.viewer, proposal.audience):
-                continue
-            if viewer is None and not fit_for_channel(proposal.audience):
-                continue
-            card = cards.proposal_card(t, await self.card_view(proposal, viewer, t))
+            allowed = (
+                can_see(viewer.viewer, proposal.audience)
+                if viewer is not None
+                else fit_for_channel(proposal.audience)
+            )
+            # A copy whose reader may no longer see the proposal is blanked, not left as it was.
+            card = (
+                cards.proposal_card(t, await self.card_view(proposal, viewer, t))
+                if allowed
+                else cards.withdrawn_card(t, proposal.number)
+            )
             await self.outbox.enqueue(
                 f"proposal:{proposal.id}:copy:{copy.id}:v{proposal.version}",
                 dict(copy.reference),
                 {"card": card, "update_activity_id": copy.activity_id},
             )
-
-    async def remember_copy(
-        self, track: dict[str, Any], conversation_id: str, activity_id: str, reference: dict[str, Any]
-    ) -> None:
-        await self.copies.add(
-            str(track["item_type"]),
-            int(track["item_id"]),
-            conversation_id,
-            activity_id,
-            reference,
-            track.get("viewer_id"),
-            str(track.get("language") or "sv"),
-        )
 
     # Editing --------------------------------------------------------------------------
     async def edit(
@@ -409,6 +410,10 @@ class ProposalService:
             return Result(Outcome.FORBIDDEN, proposal)
         if version != proposal.version:
             return Result(Outcome.STALE, proposal)
+        if not may_change_audience(actor, proposal.author_agency_id):
+            codes = {a.id: a.code for a in await self.agency_list()}
+            stored = values_of(proposal, codes)
+            raw = {**raw, **{key: stored[key] for key in AUDIENCE_FIELDS}}
         form = await self._validate(proposal.author_agency_id, raw)
         if form.draft is None:
             return Result(Outcome.INVALID, proposal, form=form)
@@ -423,9 +428,14 @@ class ProposalService:
         changes = _changes(proposal, form)
         if not changes:
             return Result(Outcome.UNCHANGED, proposal)
-        updated = await self.repo.update(
-            proposal.id, form.draft, actor.id, "widened" if widening else "edited", changes
-        )
+        try:
+            updated = await self.repo.update(
+                proposal.id, version, form.draft, actor.id, "widened" if widening else "edited", changes
+            )
+        except StaleProposal:
+            return Result(Outcome.STALE, await self.repo.get(proposal.id))
+        if not fit_for_channel(after):  # a channel post still queued must not go out now
+            await self.outbox.dismiss_queued(f"proposal:{proposal.id}:channel:")
         await self.audit.record(
             "widened" if widening else "changed",
             ITEM,
@@ -486,6 +496,9 @@ def _changes(proposal: ProposalView, form: FormResult) -> dict[str, Any]:
     # History keeps which fields changed and their earlier values (reason text included: it is the
     # author's own agency's record).
     return {key: {"from": was[key]} for key in now if now[key] != was[key]}
+
+
+AUDIENCE_FIELDS = ("visibility", "agencies", "org_number")
 
 
 def values_of(proposal: ProposalView, agencies: dict[int, str]) -> dict[str, str]:

@@ -103,6 +103,10 @@ def _fields(draft: ProposalDraft, author_agency_id: int) -> dict[str, Any]:
     }
 
 
+class StaleProposal(Exception):
+    """The proposal changed since the card the user acted on was drawn."""
+
+
 class Proposals:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -147,10 +151,23 @@ class Proposals:
         row = await self.session.scalar(select(Proposal).where(Proposal.number == number.upper()))
         return view(row) if row else None
 
+    async def _locked(self, proposal_id: int, version: int) -> Proposal:
+        """The row, locked until the transaction ends (PostgreSQL), if it is still at `version`."""
+        row = await self.session.scalar(select(Proposal).where(Proposal.id == proposal_id).with_for_update())
+        if row is None or row.version != version:
+            raise StaleProposal(proposal_id)
+        return row
+
     async def update(
-        self, proposal_id: int, draft: ProposalDraft, actor_id: int, kind: str, changes: dict[str, Any]
+        self,
+        proposal_id: int,
+        version: int,
+        draft: ProposalDraft,
+        actor_id: int,
+        kind: str,
+        changes: dict[str, Any],
     ) -> ProposalView:
-        row = await self.session.get_one(Proposal, proposal_id)
+        row = await self._locked(proposal_id, version)
         for key, value in _fields(draft, row.author_agency_id).items():
             setattr(row, key, value)
         row.version += 1
@@ -160,9 +177,9 @@ class Proposals:
         return view(row)
 
     async def transition(
-        self, proposal_id: int, target: Status, actor_id: int, kind: str, note: str | None
+        self, proposal_id: int, version: int, target: Status, actor_id: int, kind: str, note: str | None
     ) -> ProposalView:
-        row = await self.session.get_one(Proposal, proposal_id)
+        row = await self._locked(proposal_id, version)
         source = row.status
         row.status, row.status_note = target.value, note
         row.version += 1
@@ -208,10 +225,9 @@ class Proposals:
         statuses: Sequence[str] | None = None,
         industry: str | None = None,
         author_id: int | None = None,
-        limit: int = 500,
     ) -> list[ProposalView]:
         """Newest first; the caller filters by visibility with can_see."""
-        statement = select(Proposal).order_by(Proposal.id.desc()).limit(limit)
+        statement = select(Proposal).order_by(Proposal.id.desc())
         if statuses:
             statement = statement.where(Proposal.status.in_(statuses))
         if industry:

@@ -536,6 +536,20 @@ class Outbox:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def dismiss_queued(self, key_prefix: str) -> int:
+        """Entries still waiting whose key starts with `key_prefix` are closed unsent (what they
+        carry is no longer for their recipient). One already claimed goes out as it is."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
+                OutboxMessage.status == "queued",
+            )
+            .values(status="dismissed")
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
