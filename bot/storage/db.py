@@ -33,7 +33,8 @@ def create_engine(url: str) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # No pre-ping: it costs a round trip per transaction; recycled connections stay fresh.
+        kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
