@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -13,8 +15,12 @@ import pytest
 
 from bot.cards import help as help_cards
 from bot.cards import membership
+from bot.cards import outbox as outbox_cards
+from bot.cards import proposals as proposal_cards
 from bot.domain.members import AgencyView, MemberStatus, MemberView, Role
+from bot.domain.proposals import TRANSITIONS
 from bot.i18n import Translator, catalogue, language_for, placeholders
+from bot.services.outbox import DeadLetter
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENCIES = [
@@ -30,6 +36,40 @@ MEMBER = MemberView(
     AGENCIES[0],
     MemberStatus.PENDING,
     frozenset({Role.INSPECTOR}),
+)
+
+
+NAMED = [proposal_cards.Named("POL", "Polisen"), proposal_cards.Named("SKV", "Skatteverket")]
+PROPOSAL = proposal_cards.ProposalCardView(
+    id=1,
+    number="F-2026-0001",
+    version=2,
+    business_name="Pizzeria Exempel",
+    org_number="556016-0680",
+    address="Stora gatan 1",
+    industry="Restaurang",
+    reason="Iakttagelse",
+    agencies=["Polisen"],
+    urgency="high",
+    visibility="forum",
+    period="2026-12-01 – 2026-12-31",
+    status="needs_info",
+    status_note="Vilka tider?",
+    author="Ingrid",
+    author_agency="MHF",
+    transitions=list(TRANSITIONS.values()),
+    editable=True,
+)
+DEAD = DeadLetter(
+    id=3,
+    idempotency_key="k",
+    conversation_id="a:1",
+    reason="exhausted",
+    attempts=10,
+    last_error="503",
+    created_at=datetime(2026, 11, 1, tzinfo=UTC),
+    last_attempt_at=None,
+    preview="Hej",
 )
 
 
@@ -51,6 +91,38 @@ def every_card(t: Translator) -> dict[str, dict]:
         "pending_list": membership.pending_list_card(t, [MEMBER, MEMBER], can_grant_coordinator=False),
         "pending_list_empty": membership.pending_list_card(t, [], can_grant_coordinator=False),
         "decided": membership.decided_card(t, MEMBER, True, "Carl"),
+        "proposal_form": proposal_cards.form_card(t, agencies=NAMED, industries=NAMED),
+        "proposal_form_errors": proposal_cards.form_card(
+            t,
+            agencies=NAMED,
+            industries=NAMED,
+            values={"name": "X", "agencies": "POL"},
+            errors={"name": "form.required", "period_to": "form.period_order"},
+            edit=(1, 2),
+            number="F-2026-0001",
+        ),
+        "proposal": proposal_cards.proposal_card(t, PROPOSAL, headline="Nytt"),
+        "proposal_no_actions": proposal_cards.proposal_card(
+            t, dataclasses.replace(PROPOSAL, transitions=[], editable=False, status_note=None)
+        ),
+        "proposal_list": proposal_cards.list_card(
+            t,
+            "Öppna",
+            [(1, "F-2026-0001", "Firma", "proposed")],
+            page=2,
+            more=True,
+            filters={"status": "proposed"},
+        ),
+        "proposal_list_empty": proposal_cards.list_card(t, "Öppna", [], page=1, more=False, filters={}),
+        "proposal_history": proposal_cards.history_card(
+            t, PROPOSAL, [("1 jan 2026 10:00", "Anna", "skapade")]
+        ),
+        "proposal_widen": proposal_cards.widen_confirmation_card(
+            t, "F-2026-0001", {"name": "X"}, 1, 2, ["Polisen"]
+        ),
+        "proposal_withdrawn": proposal_cards.withdrawn_card(t, "F-2026-0001"),
+        "outbox": outbox_cards.outbox_card(t, {"queued": 1, "dead": 1}, [DEAD]),
+        "outbox_empty": outbox_cards.outbox_card(t, {}, []),
     }
 
 
