@@ -487,3 +487,17 @@ async def test_odd_digits_are_no_crash(bot: Harness, text: str) -> None:
     response = await bot.say(INSPECTOR, text)
     assert response.status == 201 and (response.texts or response.cards)
     assert not any("gick fel" in t for t in response.texts)
+
+
+async def test_narrowing_drops_notices_not_yet_sent(bot: Harness) -> None:
+    await forum(bot)
+    await propose(bot, visibility="forum")  # notices to police, tax and the channel are queued
+    form = (await bot.say(INSPECTOR, "ändra F-2026-0001")).cards[0]
+    save = next(a for a in actions_of(form) if a["data"]["action"] == "proposal.save")["data"]
+    values = {i["id"]: i.get("value", "") for i in _inputs(form)}
+    await bot.submit(INSPECTOR, {**values, **save, "visibility": "agency"}, reply_to_id="e")
+    bot.connector.clear()
+    await bot.drain_outbox()
+    assert bot.connector.sent(POLICE.personal_conversation) == []
+    assert bot.connector.sent(TAX.personal_conversation) == []
+    assert not [a for a in bot.connector.sent() if "forumchannel" in str(a.get("conversation"))]

@@ -434,8 +434,7 @@ class ProposalService:
             )
         except StaleProposal:
             return Result(Outcome.STALE, await self.repo.get(proposal.id))
-        if not fit_for_channel(after):  # a channel post still queued must not go out now
-            await self.outbox.dismiss_queued(f"proposal:{proposal.id}:channel:")
+        await self._drop_queued_notices(proposal, after)
         await self.audit.record(
             "widened" if widening else "changed",
             ITEM,
@@ -448,6 +447,14 @@ class ProposalService:
         if widening:
             await self._notify_widened(updated, before, actor)
         return Result(Outcome.DONE, updated)
+
+    async def _drop_queued_notices(self, proposal: ProposalView, after: Audience) -> None:
+        """Notices still queued for readers who may no longer see the proposal are not sent."""
+        if not fit_for_channel(after):
+            await self.outbox.dismiss_queued(f"proposal:{proposal.id}:channel:")
+        for member in await self.members.approved():
+            if can_see(member.viewer, proposal.audience) and not can_see(member.viewer, after):
+                await self.outbox.dismiss_queued(f"proposal:{proposal.id}:", f":{member.id}")
 
     async def _notify_widened(self, proposal: ProposalView, before: Audience, actor: MemberView) -> None:
         """Those who may see the proposal only now are told, as for a new one."""

@@ -536,13 +536,15 @@ class Outbox:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def dismiss_queued(self, key_prefix: str) -> int:
-        """Entries still waiting whose key starts with `key_prefix` are closed unsent (what they
-        carry is no longer for their recipient). One already claimed goes out as it is."""
+    async def dismiss_queued(self, key_prefix: str, key_suffix: str = "") -> int:
+        """Entries still waiting whose key starts with `key_prefix` (and ends with `key_suffix`) are
+        closed unsent: what they carry is no longer for their recipient. One already claimed goes
+        out as it is."""
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
                 OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
+                OutboxMessage.idempotency_key.endswith(key_suffix, autoescape=True),
                 OutboxMessage.status == "queued",
             )
             .values(status="dismissed")
