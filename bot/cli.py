@@ -151,6 +151,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every second's outbox run, migration plugins and botbuilder's unknown-field notes are noise.
+    for name in ("apscheduler", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
     args = parser().parse_args(argv)
     result: int = args.func(args)
     return result
