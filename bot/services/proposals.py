@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -32,7 +32,7 @@ from bot.domain.text import clean_text
 from bot.domain.visibility import Audience, can_see, fit_for_channel, reaches_other_agencies, widens
 from bot.i18n import Translator, language_for
 from bot.settings import Settings
-from bot.storage.proposals import CardCopies, ProposalView, StaleProposal
+from bot.storage.proposals import CardCopies, ProposalView, StaleProposal, draft_fields, stored_fields
 from bot.storage.proposals import Proposals as ProposalRepository
 from bot.storage.repositories import Agencies, Audit, Channels, Members, Outbox
 
@@ -472,37 +472,15 @@ class ProposalService:
 
 
 def _changes(proposal: ProposalView, form: FormResult) -> dict[str, Any]:
-    draft = form.draft
-    assert draft is not None
-    now = {
-        "business_name": draft.name,
-        "org_number": draft.org_number.normalized if draft.org_number else None,
-        "address": draft.address,
-        "industry": draft.industry,
-        "industry_other": draft.industry_other,
-        "reason": draft.reason,
-        "agency_ids": list(draft.agency_ids),
-        "urgency": draft.urgency.value,
-        "visibility": draft.visibility.value,
-        "period_from": draft.period_from.isoformat() if draft.period_from else None,
-        "period_to": draft.period_to.isoformat() if draft.period_to else None,
+    """Which fields an edit changes, with their earlier values, for the proposal's history."""
+    assert form.draft is not None
+    now = draft_fields(form.draft, proposal.author_agency_id)
+    was = stored_fields(proposal)
+    return {
+        key: {"from": was[key].isoformat() if isinstance(was[key], date) else was[key]}
+        for key in now
+        if now[key] != was[key]
     }
-    was = {
-        "business_name": proposal.business_name,
-        "org_number": proposal.org_number,
-        "address": proposal.address,
-        "industry": proposal.industry,
-        "industry_other": proposal.industry_other,
-        "reason": proposal.reason,
-        "agency_ids": list(proposal.agency_ids),
-        "urgency": proposal.urgency.value,
-        "visibility": proposal.visibility.value,
-        "period_from": proposal.period_from.isoformat() if proposal.period_from else None,
-        "period_to": proposal.period_to.isoformat() if proposal.period_to else None,
-    }
-    # History keeps which fields changed and their earlier values (reason text included: it is the
-    # author's own agency's record).
-    return {key: {"from": was[key]} for key in now if now[key] != was[key]}
 
 
 AUDIENCE_FIELDS = ("visibility", "agencies", "org_number")

@@ -84,7 +84,8 @@ def view(row: Proposal) -> ProposalView:
     )
 
 
-def _fields(draft: ProposalDraft, author_agency_id: int) -> dict[str, Any]:
+def draft_fields(draft: ProposalDraft, author_agency_id: int) -> dict[str, Any]:
+    """The columns a valid form sets."""
     audience = draft.audience(author_agency_id)
     return {
         "business_name": draft.name,
@@ -100,6 +101,25 @@ def _fields(draft: ProposalDraft, author_agency_id: int) -> dict[str, Any]:
         "shared_agency_ids": sorted(audience.shared_agency_ids),
         "period_from": draft.period_from,
         "period_to": draft.period_to,
+    }
+
+
+def stored_fields(proposal: ProposalView) -> dict[str, Any]:
+    """The same columns as draft_fields, as stored."""
+    return {
+        "business_name": proposal.business_name,
+        "org_number": proposal.org_number,
+        "org_is_personal": proposal.org_is_personal,
+        "address": proposal.address,
+        "industry": proposal.industry,
+        "industry_other": proposal.industry_other,
+        "reason": proposal.reason,
+        "agency_ids": list(proposal.agency_ids),
+        "urgency": proposal.urgency.value,
+        "visibility": proposal.visibility.value,
+        "shared_agency_ids": sorted(proposal.shared_agency_ids),
+        "period_from": proposal.period_from,
+        "period_to": proposal.period_to,
     }
 
 
@@ -131,7 +151,7 @@ class Proposals:
                 version=1,
                 created_at=moment,
                 updated_at=moment,
-                **_fields(draft, author_agency_id),
+                **draft_fields(draft, author_agency_id),
             )
             try:
                 async with self.session.begin_nested():
@@ -168,7 +188,7 @@ class Proposals:
         changes: dict[str, Any],
     ) -> ProposalView:
         row = await self._locked(proposal_id, version)
-        for key, value in _fields(draft, row.author_agency_id).items():
+        for key, value in draft_fields(draft, row.author_agency_id).items():
             setattr(row, key, value)
         row.version += 1
         row.updated_at = now()
