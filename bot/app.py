@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dialogs import build_router
 from bot.dialogs.engine import Engine
+from bot.services.maintenance import prune_processed_activities
 from bot.settings import Settings
 from bot.storage import db
 from bot.storage.repositories import Agencies
@@ -82,6 +83,16 @@ def create_app(
             id="outbox",
             replace_existing=True,
             max_instances=1,
+            coalesce=True,
+        )
+        jobs.add_job(
+            prune_processed_activities,
+            "cron",
+            hour=3,
+            minute=17,
+            args=[app[SESSIONS], clock],
+            id="prune-processed-activities",
+            replace_existing=True,
             coalesce=True,
         )
         app[SCHEDULER] = jobs
