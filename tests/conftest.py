@@ -70,7 +70,7 @@ def pg_database() -> Iterator[str]:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _truncate(url: str) -> None:
+async def truncate(url: str) -> None:
     engine = db.create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as connection:
@@ -83,7 +83,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'forumbot.db'}"
     url: str = request.getfixturevalue("pg_database")
-    asyncio.run(_truncate(url))
+    asyncio.run(truncate(url))
     return url
 
 

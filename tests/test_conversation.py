@@ -220,3 +220,22 @@ async def test_duplicate_activity_has_effects_once(bot: Harness) -> None:
     async with bot.sessions() as session:
         audit = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "created")))
     assert len(audit) == 1
+
+
+async def test_concurrent_duplicate_deliveries_have_effects_once(bot: Harness) -> None:
+    import asyncio
+
+    from tests.support import teams
+
+    await bot.say(STRANGER, "registrera mig")
+    activity = teams.submit(
+        teams.personal, bot.connector.url, STRANGER, {"action": "register.submit", "agency": "POL"}, None
+    )
+    first, second = await asyncio.gather(bot.post(activity), bot.post(activity))
+    assert first.status == second.status == 201
+    async with bot.sessions() as session:
+        created = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "created")))
+        members = list(await session.scalars(select(Member)))
+    assert len(created) == 1 and len(members) == 1
+    replies = [a for a in bot.connector.sent(STRANGER.personal_conversation) if "väntar nu" in str(a)]
+    assert len(replies) == 1

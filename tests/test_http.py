@@ -18,6 +18,25 @@ async def test_health_and_readiness(bot: Harness) -> None:
     assert await bot.get("/readyz") == (200, {"status": "ready"})
 
 
+async def test_readiness_fails_while_migrations_are_pending(bot: Harness) -> None:
+    from alembic import command
+
+    from bot.app import DB_ENGINE
+    from bot.storage import db
+
+    assert bot.app is not None
+
+    def downgrade(connection):  # type: ignore[no-untyped-def]
+        config = db._alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+
+    async with bot.app[DB_ENGINE].begin() as connection:
+        await connection.run_sync(downgrade)
+    assert await bot.get("/readyz") == (503, {"status": "migrations pending"})
+    assert (await bot.get("/healthz"))[0] == 200  # the process is still up
+
+
 async def test_missing_or_wrong_content_type_is_415(bot: Harness) -> None:
     body = json.dumps(teams.message(teams.personal, bot.connector.url, STRANGER, "hjälp"))
     assert (await bot.post_raw(body))[0] == 415

@@ -103,7 +103,7 @@ async def test_whole_lifecycle_with_every_role(bot: Harness) -> None:
     # the author can no longer accept, but coordinators move it on; illegal steps are refused
     card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
     response = await bot.submit(COORDINATOR, {**transition_data(card, "plan"), "transition": "follow_up"})
-    assert "inaktuellt" in response.texts[0] or "kan inte" in response.texts[0]
+    assert "inaktuellt" in response.texts[0]  # follow_up is no step from accepted: the card is stale
     for step, status in (("plan", "Planerad"), ("complete", "Genomförd"), ("follow_up", "Uppföljd")):
         card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
         response = await bot.submit(COORDINATOR, transition_data(card, step), reply_to_id="c")
@@ -269,7 +269,10 @@ async def test_edit_keeps_history_and_widening_asks_first(bot: Harness) -> None:
     response = await bot.submit(INSPECTOR, confirm, reply_to_id="edit3")
     assert "sparade" in card_text(response.updated_cards[0])
     assert "Pizzeria" in card_text((await bot.say(POLICE, "förslag F-2026-0001")).cards[0])
+    bot.connector.clear()
     assert await bot.drain_outbox() >= 1  # the police are told now
+    told = bot.connector.sent(POLICE.personal_conversation)
+    assert told and "F-2026-0001" in card_text(told[-1]["attachments"][0]["content"])
     async with bot.sessions() as session:
         kinds = list(await session.scalars(select(ProposalEvent.kind).order_by(ProposalEvent.id)))
         audit = list(
@@ -501,3 +504,45 @@ async def test_narrowing_drops_notices_not_yet_sent(bot: Harness) -> None:
     assert bot.connector.sent(POLICE.personal_conversation) == []
     assert bot.connector.sent(TAX.personal_conversation) == []
     assert not [a for a in bot.connector.sent() if "forumchannel" in str(a.get("conversation"))]
+
+
+async def test_reject_with_reason_and_no_withdrawal_once_planned(bot: Harness) -> None:
+    from tests.conftest import ADMIN
+
+    await forum(bot)
+    await propose(bot)
+    await propose(bot, name="Andra Firman")
+    card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
+    response = await bot.submit(
+        COORDINATOR, {**transition_data(card, "reject"), "note": "Ingen grund för tillsyn."}, reply_to_id="c"
+    )
+    rejected = card_text(response.updated_cards[0])
+    assert "Avslagen" in rejected and "Ingen grund för tillsyn." in rejected
+    bot.connector.clear()
+    await bot.drain_outbox()
+    assert "Avslagen" in bot.connector.sent(INSPECTOR.personal_conversation)[-1]["text"]
+    assert any("Avslagen" in card_text(u.body["attachments"][0]["content"]) for u in bot.connector.updated())
+
+    # the admin (a coordinator too) accepts and plans the second; then the author cannot withdraw
+    card = (await bot.say(ADMIN, "förslag F-2026-0002")).cards[0]
+    await bot.submit(ADMIN, transition_data(card, "accept"), reply_to_id="a")
+    card = (await bot.say(ADMIN, "förslag F-2026-0002")).cards[0]
+    await bot.submit(ADMIN, transition_data(card, "plan"), reply_to_id="a")
+    author_card = (await bot.say(INSPECTOR, "förslag F-2026-0002")).cards[0]
+    assert not [a for a in actions_of(author_card) if a["data"].get("transition") == "withdraw"]
+    async with bot.sessions() as session:
+        version = await session.scalar(select(Proposal.version).where(Proposal.number == "F-2026-0002"))
+        proposal_id = await session.scalar(select(Proposal.id).where(Proposal.number == "F-2026-0002"))
+    forged = {
+        "action": "proposal.transition",
+        "proposal_id": proposal_id,
+        "version": version,
+        "transition": "withdraw",
+    }
+    response = await bot.submit(INSPECTOR, forged)
+    assert "inaktuellt" in response.texts[0]  # withdraw is not a step from planned
+    async with bot.sessions() as session:
+        statuses = dict((await session.execute(select(Proposal.number, Proposal.status))).tuples().all())
+        audit = list(await session.scalars(select(AuditEntry.details).where(AuditEntry.action == "changed")))
+    assert statuses == {"F-2026-0001": "rejected", "F-2026-0002": "planned"}
+    assert {d["transition"] for d in audit} == {"reject", "accept", "plan"}
