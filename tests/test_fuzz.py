@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.storage.models import AuditEntry, Member, Proposal, ProposalEvent
-from tests.conftest import ADMIN, STRANGER, make_settings
-from tests.conftest import truncate
+from tests.conftest import ADMIN, STRANGER, make_settings, truncate
 from tests.support import teams
 from tests.support.connector import FakeConnector
 from tests.support.harness import FakeClock, Harness, HarnessThread
