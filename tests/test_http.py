@@ -31,10 +31,15 @@ async def test_readiness_fails_while_migrations_are_pending(bot: Harness) -> Non
         config.attributes["connection"] = connection
         command.downgrade(config, "0002")
 
-    async with bot.app[DB_ENGINE].begin() as connection:
+    engine = bot.app[DB_ENGINE]
+    async with engine.begin() as connection:
         await connection.run_sync(downgrade)
-    assert await bot.get("/readyz") == (503, {"status": "migrations pending"})
-    assert (await bot.get("/healthz"))[0] == 200  # the process is still up
+    try:
+        assert await bot.get("/readyz") == (503, {"status": "migrations pending"})
+        assert (await bot.get("/healthz"))[0] == 200  # the process is still up
+    finally:
+        await db.upgrade(engine)  # the PostgreSQL database is shared by the session's tests
+    assert await bot.get("/readyz") == (200, {"status": "ready"})
 
 
 async def test_missing_or_wrong_content_type_is_415(bot: Harness) -> None:
