@@ -37,18 +37,7 @@ from bot.settings import load_settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage
 from bot.storage.repositories import Outbox
-from tests.support import teams
-
-
-def reference(service_url: str, conversation_id: str) -> dict[str, Any]:
-    """A conversation reference as the glue stores it."""
-    return {
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "conversation": {"id": conversation_id, "conversationType": "personal", "tenantId": teams.TENANT},
-        "bot": {"id": teams.BOT_ID, "name": "Forumbot"},
-        "user": {"id": f"29:{conversation_id}"},
-    }
+from tests.support.outbox_tools import reference
 
 
 def rss_mib() -> float:

@@ -63,15 +63,7 @@ class Engine:
         async with unit_of_work(self.sessions) as session:
             copies = CardCopies(session)
             for item in posted:
-                await copies.add(
-                    str(item.track["item_type"]),
-                    int(item.track["item_id"]),
-                    item.conversation_id,
-                    item.activity_id,
-                    item.reference,
-                    item.track.get("viewer_id"),
-                    str(item.track.get("language") or "sv"),
-                )
+                await copies.add_tracked(item.track, item.conversation_id, item.activity_id, item.reference)
 
     async def _once(self, turn: Turn, state: dict[str, Any], handler: Any, roster: Roster) -> Outcome:
         working_state = copy.deepcopy(state)

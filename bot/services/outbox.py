@@ -432,12 +432,6 @@ async def keep_card_copy(session: AsyncSession, delivered: Delivered) -> None:
     """A delivered card about a stored item: keep where it landed, to update it in place later."""
     track = delivered.payload.get("track")
     if isinstance(track, dict) and delivered.activity_id:
-        await CardCopies(session).add(
-            str(track["item_type"]),
-            int(track["item_id"]),
-            delivered.conversation_id,
-            delivered.activity_id,
-            delivered.reference,
-            track.get("viewer_id"),
-            str(track.get("language") or "sv"),
+        await CardCopies(session).add_tracked(
+            track, delivered.conversation_id, delivered.activity_id, delivered.reference
         )

@@ -291,6 +291,20 @@ class CardCopies:
             )
             await self.session.flush()
 
+    async def add_tracked(
+        self, track: dict[str, Any], conversation_id: str, activity_id: str, reference: dict[str, Any]
+    ) -> None:
+        """Keep a copy described by the `track` a card was sent with (see ProposalService.track)."""
+        await self.add(
+            str(track["item_type"]),
+            int(track["item_id"]),
+            conversation_id,
+            activity_id,
+            reference,
+            track.get("viewer_id"),
+            str(track.get("language") or "sv"),
+        )
+
     async def of(self, item_type: str, item_id: int) -> list[CardCopy]:
         rows = await self.session.scalars(
             select(CardCopy)

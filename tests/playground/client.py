@@ -384,22 +384,15 @@ class Playground:
         return activity
 
     # What the bot does on its own -------------------------------------------------------
-    async def proactive(self, match: Callable[[Message], bool], within: float = TIMEOUT) -> Message:
-        """The next message the bot posts outside any turn of the current user that matches."""
+    async def proactive(
+        self, match: Callable[[Message], bool], within: float = TIMEOUT, *, action: str = "createMessage"
+    ) -> Message:
+        """The next message the bot posts outside any turn of the current user that matches; with
+        action="updateMessage", the next card it replaces in place on its own."""
         frame = await self.conversation.take(
-            lambda f: f.get("action") == "createMessage" and match(Message.from_frame(f)),
+            lambda f: f.get("action") == action and match(Message.from_frame(f)),
             within,
-            "a message the bot posts on its own",
-            self.diagnose,
-        )
-        return Message.from_frame(frame)
-
-    async def proactive_update(self, match: Callable[[Message], bool], within: float = TIMEOUT) -> Message:
-        """The next update the bot makes on its own (a card replaced in place) that matches."""
-        frame = await self.conversation.take(
-            lambda f: f.get("action") == "updateMessage" and match(Message.from_frame(f)),
-            within,
-            "a message the bot updates on its own",
+            f"a message the bot {'posts' if action == 'createMessage' else 'updates'} on its own",
             self.diagnose,
         )
         return Message.from_frame(frame)

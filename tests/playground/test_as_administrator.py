@@ -188,5 +188,7 @@ async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_th
         confirmation, confirmation.button(action="proposal.transition", transition="accept")
     )
     assert en("status.proposal.accepted") in accepted.only().content
-    updated = await playground.proactive_update(lambda m: m.id == posted.id and number in m.content)
+    updated = await playground.proactive(
+        lambda m: m.id == posted.id and number in m.content, action="updateMessage"
+    )
     assert sv("status.proposal.accepted") in updated.content
