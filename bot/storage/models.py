@@ -72,6 +72,8 @@ class Member(Base):
     # comma-separated subset of inspector, coordinator, admin
     roles: Mapped[str] = mapped_column(String(100), default="inspector")
     locale: Mapped[str | None] = mapped_column(String(20))
+    # chosen with `språk`/`language`; wins over the Teams locale
+    language: Mapped[str | None] = mapped_column(String(5))
     personal_conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
@@ -205,9 +207,12 @@ class Proposal(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # the form card it was submitted from: one form gives at most one proposal
+    form_token: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("year", "sequence", name="uq_proposal_year_sequence"),
+        UniqueConstraint("form_token", name="uq_proposal_form_token"),
         Index("ix_proposals_status", "status"),
     )
 
@@ -248,4 +253,29 @@ class CardCopy(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "activity_id", name="uq_card_copy_activity"),
         Index("ix_card_copies_item", "item_type", "item_id"),
+    )
+
+
+class Form(Base):
+    """A form card handed to someone: submitted once, or cancelled, and then out of date."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    # proposal.new | proposal.edit | ...
+    kind: Mapped[str] = mapped_column(String(32))
+    owner_aad_id: Mapped[str | None] = mapped_column(String(64))
+    # the item an edit form is about
+    item_id: Mapped[int | None] = mapped_column(BigId)
+    # open | used | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    # what submitting it made (a proposal's id)
+    result_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("token", name="uq_form_token"),
+        Index("ix_forms_owner", "owner_aad_id", "status"),
     )
