@@ -49,6 +49,9 @@ class Reply:
     update_activity_id: str | None = None
     # Set on cards about a stored item, so that the copy can be updated in place later.
     track: dict[str, Any] | None = None
+    # (item type, id) an in-place update shows: in a chat others read, only a copy of that item
+    # that everyone there sees may be replaced
+    item: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ PROPOSAL = proposal_cards.ProposalCardView(
     status_note="Vilka tider?",
     author="Ingrid",
     author_agency="MHF",
+    question="Vilka tider?",
+    answer=None,
     transitions=list(TRANSITIONS.values()),
     editable=True,
 )
@@ -91,7 +93,7 @@ def every_card(t: Translator) -> dict[str, dict]:
         "pending_list": membership.pending_list_card(t, [MEMBER, MEMBER], can_grant_coordinator=False),
         "pending_list_empty": membership.pending_list_card(t, [], can_grant_coordinator=False),
         "decided": membership.decided_card(t, MEMBER, True, "Carl"),
-        "proposal_form": proposal_cards.form_card(t, agencies=NAMED, industries=NAMED),
+        "proposal_form": proposal_cards.form_card(t, agencies=NAMED, industries=NAMED, form_token="tok"),
         "proposal_form_errors": proposal_cards.form_card(
             t,
             agencies=NAMED,
@@ -100,6 +102,7 @@ def every_card(t: Translator) -> dict[str, dict]:
             errors={"name": "form.required", "period_to": "form.period_order"},
             edit=(1, 2),
             number="F-2026-0001",
+            form_token="tok",
         ),
         "proposal": proposal_cards.proposal_card(t, PROPOSAL, headline="Nytt"),
         "proposal_no_actions": proposal_cards.proposal_card(
@@ -118,7 +121,7 @@ def every_card(t: Translator) -> dict[str, dict]:
             t, PROPOSAL, [("1 jan 2026 10:00", "Anna", "skapade")]
         ),
         "proposal_widen": proposal_cards.widen_confirmation_card(
-            t, "F-2026-0001", {"name": "X"}, 1, 2, ["Polisen"]
+            t, "F-2026-0001", {"name": "X"}, 1, 2, ["Polisen", "Skatteverket"], "tok"
         ),
         "proposal_withdrawn": proposal_cards.withdrawn_card(t, "F-2026-0001"),
         "outbox": outbox_cards.outbox_card(t, {"queued": 1, "dead": 1}, [DEAD]),

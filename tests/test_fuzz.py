@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,7 @@ from bot.storage.models import AuditEntry, Member, Proposal, ProposalEvent
 from tests.conftest import ADMIN, STRANGER, make_settings, truncate
 from tests.support import teams
 from tests.support.connector import FakeConnector
-from tests.support.harness import FakeClock, Harness, HarnessThread
+from tests.support.harness import FakeClock, Harness, HarnessThread, actions_of
 
 ALLOWED = {201, 400, 401, 403, 413, 415}
 
@@ -150,8 +151,19 @@ proposal_fields = st.fixed_dictionaries(
         "note": json_values,
         "confirm_widen": st.booleans() | json_values,
         "page": json_values | st.integers(min_value=-2, max_value=3),
+        "form_token": json_values | st.just("forged-token"),
     },
 )
+
+
+async def with_form_token(harness: Any, value: dict) -> dict:
+    """A submit of the proposal form carries the token of a form handed out, unless it forges one."""
+    if value.get("action") != "proposal.submit" or "form_token" in value:
+        return value
+    form = (await harness.say(ADMIN, "föreslå")).cards[0]
+    send = next(a for a in actions_of(form) if a["data"]["action"] == "proposal.submit")
+    token = send["data"]["form_token"]
+    return {**value, "form_token": token}
 
 
 VALID_PROPOSAL = {
@@ -180,6 +192,7 @@ def test_random_proposal_submits_never_fail_or_half_write(server: HarnessThread,
             await harness.submit(ADMIN, {"action": "register.submit", "agency": "MHF"})
 
     server.run(member())
+    value = server.run(with_form_token(harness, value))
     activity = teams.submit(teams.personal, harness.connector.url, ADMIN, value, "activity-1")
     response = server.run(harness.post(activity))
     assert response.status == 201
@@ -211,6 +224,7 @@ def test_a_nearly_valid_submit_is_stored(server: HarnessThread) -> None:
 
     before = server.run(stored())
     server.run(harness.submit(ADMIN, {"action": "register.submit", "agency": "MHF"}))
-    response = server.run(harness.submit(ADMIN, dict(VALID_PROPOSAL), reply_to_id="form"))
+    value = server.run(with_form_token(harness, dict(VALID_PROPOSAL)))
+    response = server.run(harness.submit(ADMIN, value, reply_to_id="form"))
     assert response.status == 201
     assert server.run(stored()) == before + 1

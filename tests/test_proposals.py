@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.i18n import Translator
 from bot.storage.models import AuditEntry, OutboxMessage, Proposal, ProposalEvent
 from tests.conftest import COORDINATOR, INSPECTOR, POLICE, TAX
 from tests.support.harness import Harness, actions_of, card_text
@@ -35,9 +36,25 @@ async def forum(bot: Harness) -> None:
     bot.connector.clear()
 
 
+SV = Translator("sv")
+
+
+def form_token(card: dict) -> str:
+    """The token a form card carries on its send button."""
+    return next(
+        a["data"]["form_token"] for a in actions_of(card) if a["data"].get("action") != "cancel"
+    )
+
+
+async def new_form(bot: Harness, person=INSPECTOR) -> dict:
+    """A fresh proposal form for `person`: the submit data it would send, token included."""
+    card = (await bot.say(person, "föreslå")).cards[0]
+    return {**VALID, "form_token": form_token(card)}
+
+
 async def propose(bot: Harness, person=INSPECTOR, **fields: Any):
-    await bot.say(person, "föreslå")
-    return await bot.submit(person, {**VALID, **fields}, reply_to_id="form-card")
+    data = await new_form(bot, person)
+    return await bot.submit(person, {**data, **fields}, reply_to_id="form-card")
 
 
 async def count(bot: Harness, model) -> int:
@@ -65,7 +82,7 @@ async def test_whole_lifecycle_with_every_role(bot: Harness) -> None:
     }
     assert next(i for i in _inputs(form) if i["id"] == "visibility")["value"] == "agency"  # narrowest
 
-    response = await bot.submit(INSPECTOR, VALID, reply_to_id="form-card")
+    response = await bot.submit(INSPECTOR, {**VALID, "form_token": form_token(form)}, reply_to_id="form-card")
     created = response.updated_cards[0]
     assert response.updated[0]["id"] == "form-card"  # the form turns into the confirmation in place
     assert "F-2026-0001" in card_text(created)
@@ -125,7 +142,7 @@ async def test_question_answered_and_withdrawn(bot: Harness) -> None:
     await propose(bot)
     card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
     response = await bot.submit(COORDINATOR, transition_data(card, "ask"))
-    assert "motivering eller fråga" in response.texts[0]  # a question needs its text
+    assert response.texts == [SV("proposal.note_required", number="F-2026-0001")]  # a question needs text
     response = await bot.submit(
         COORDINATOR, {**transition_data(card, "ask"), "note": "Vilka tider?"}, reply_to_id="c"
     )
@@ -196,7 +213,8 @@ async def test_narrow_proposal_is_invisible_to_other_agencies_and_the_channel(bo
     await propose(bot, visibility="agency")
     assert await bot.drain_outbox() == 0  # nobody outside MHF is told, nothing to the channel
     assert bot.connector.sent(POLICE.personal_conversation) == []
-    assert "Jag hittar inget" in (await bot.say(POLICE, "förslag F-2026-0001")).texts[0]
+    not_found = SV("proposal.not_found", number="F-2026-0001")
+    assert (await bot.say(POLICE, "förslag F-2026-0001")).texts == [not_found]
     assert "Pizzeria" not in card_text((await bot.say(POLICE, "förslag")).cards[0])
     assert "Pizzeria" not in card_text((await bot.say(POLICE, "förslag", where="channel")).cards[0])
     async with bot.sessions() as session:
@@ -208,10 +226,11 @@ async def test_narrow_proposal_is_invisible_to_other_agencies_and_the_channel(bo
         {**VALID, "action": "proposal.save", "proposal_id": proposal_id, "version": 1},
     ):
         response = await bot.submit(POLICE, value)
-        assert "Jag hittar inget" in response.texts[0], value
+        assert response.texts == [SV("proposal.not_found_card")], value
     # the coordinator of the author's agency sees it; in the channel it is not shown
     assert "Pizzeria" in card_text((await bot.say(COORDINATOR, "förslag")).cards[0])
-    assert "Jag hittar inget" in (await bot.say(COORDINATOR, "förslag F-2026-0001", where="channel")).texts[0]
+    in_channel = await bot.say(COORDINATOR, "förslag F-2026-0001", where="channel")
+    assert in_channel.texts == [SV("proposal.channel_forum_only", number="F-2026-0001")]
     async with bot.sessions() as session:
         to_channel = await session.scalar(
             select(func.count())
@@ -253,10 +272,16 @@ async def test_edit_keeps_history_and_widening_asks_first(bot: Harness) -> None:
     values = {i["id"]: i.get("value", "") for i in _inputs(form)}
     assert values["name"] == "Pizzeria Exempel" and values["agencies"] == "POL"
 
+    second = (await bot.say(INSPECTOR, "ändra F-2026-0001")).cards[0]
     response = await bot.submit(INSPECTOR, {**values, **save, "address": "Lilla gatan 2"}, reply_to_id="edit")
     assert "sparade" in card_text(response.updated_cards[0])
-    response = await bot.submit(INSPECTOR, {**values, **save, "visibility": "agencies"}, reply_to_id="edit2")
-    assert "inaktuellt" in response.texts[0]  # the old form's version is stale now
+    # the same form sent again (a double click) saves nothing more
+    response = await bot.submit(INSPECTOR, {**values, **save, "address": "Gatan 3"}, reply_to_id="edit")
+    assert SV("proposal.already_saved", number="F-2026-0001") in card_text(response.updated_cards[0])
+    # a form opened before the save is stale now
+    save2 = next(a for a in actions_of(second) if a["data"]["action"] == "proposal.save")["data"]
+    response = await bot.submit(INSPECTOR, {**values, **save2, "visibility": "agencies"}, reply_to_id="edit2")
+    assert response.texts == [SV("proposal.stale", number="F-2026-0001")]
 
     form = (await bot.say(INSPECTOR, "ändra F-2026-0001")).cards[0]
     save = next(a for a in actions_of(form) if a["data"]["action"] == "proposal.save")["data"]
@@ -264,7 +289,9 @@ async def test_edit_keeps_history_and_widening_asks_first(bot: Harness) -> None:
     response = await bot.submit(INSPECTOR, {**values, **save, "visibility": "agencies"}, reply_to_id="edit3")
     confirm_card = response.updated_cards[0]
     assert "Polisen" in card_text(confirm_card)
-    assert "Jag hittar inget" in (await bot.say(POLICE, "förslag F-2026-0001")).texts[0]  # not yet
+    assert (await bot.say(POLICE, "förslag F-2026-0001")).texts == [
+        SV("proposal.not_found", number="F-2026-0001")
+    ]  # not yet
     confirm = next(a for a in actions_of(confirm_card) if a["data"].get("confirm_widen"))["data"]
     response = await bot.submit(INSPECTOR, confirm, reply_to_id="edit3")
     assert "sparade" in card_text(response.updated_cards[0])
@@ -299,7 +326,7 @@ async def test_forged_and_stale_submits_are_refused(bot: Harness) -> None:
         COORDINATOR,
         {"action": "proposal.transition", "proposal_id": 999, "version": 1, "transition": "accept"},
     )
-    assert "Jag hittar inget" in response.texts[0]
+    assert response.texts == [SV("proposal.not_found_card")]
     response = await bot.submit(
         COORDINATOR,
         {"action": "proposal.transition", "proposal_id": 1, "version": 1, "transition": "explode"},
@@ -428,9 +455,16 @@ async def test_group_chat_is_treated_like_the_channel(bot: Harness) -> None:
     await propose(bot, visibility="forum", name="Öppen Firma")
     listing = card_text((await bot.say(INSPECTOR, "förslag", where="group")).cards[0])
     assert "Öppen Firma" in listing and "Hemlig Firma" not in listing
-    assert "Jag hittar inget" in (await bot.say(INSPECTOR, "förslag F-2026-0001", where="group")).texts[0]
-    response = await bot.submit(INSPECTOR, VALID, where="group")
-    assert "personliga chatt" in response.texts[0]
+    in_group = await bot.say(INSPECTOR, "förslag F-2026-0001", where="group")
+    assert in_group.texts == [SV("proposal.channel_forum_only", number="F-2026-0001")]
+    data = await new_form(bot)
+    bot.connector.clear()
+    response = await bot.submit(INSPECTOR, data, where="group")
+    assert response.sent == [] and response.updated == []  # nothing in the group chat
+    await bot.drain_outbox()
+    assert [a["text"] for a in bot.connector.sent(INSPECTOR.personal_conversation)] == [
+        SV("proposal.edit_personal_only")
+    ]
     assert await count(bot, Proposal) == 2
 
 

@@ -42,6 +42,16 @@ def submit(title: str, action: str, style: str | None = None, **data: Any) -> di
     return result
 
 
+def cancel_button(title: str, **data: Any) -> dict[str, Any]:
+    """Cancel: sends none of the card's inputs, so the client does not validate them first."""
+    return {**submit(title, "cancel", **data), "associatedInputs": "none"}
+
+
+def bullets(items: list[str]) -> dict[str, Any]:
+    """A list, one item a line."""
+    return text("\n".join(f"- {item}" for item in items))
+
+
 def choice_set(
     input_id: str,
     label: str,

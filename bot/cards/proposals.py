@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cards.common import Card, card, choice_set, facts, heading, submit, text
+from bot.cards.common import Card, bullets, cancel_button, card, choice_set, facts, heading, submit, text
 from bot.domain.proposals import LIMITS, OTHER_INDUSTRY, Transition
 from bot.i18n import Translator
 
@@ -47,6 +47,8 @@ class ProposalCardView:
     status_note: str | None
     author: str
     author_agency: str
+    question: str | None
+    answer: str | None
     transitions: list[Transition]
     editable: bool
 
@@ -88,8 +90,10 @@ def form_card(
     errors: dict[str, str] | None = None,
     edit: tuple[int, int] | None = None,
     number: str | None = None,
+    form_token: str,
 ) -> Card:
-    """The proposal form; with `edit` (id, version) it edits an existing proposal."""
+    """The proposal form; with `edit` (id, version) it edits an existing proposal. `form_token`
+    names this card: it is submitted once, or cancelled."""
     values = values or {}
     errors = errors or {}
     industry_choices = [(i.code, i.name) for i in industries] + [
@@ -128,6 +132,7 @@ def form_card(
             [(a.code, a.name) for a in agencies],
             value=values.get("agencies") or None,
             multi=True,
+            required=True,
         ),
         *_error(t, errors, "agencies"),
         {
@@ -149,6 +154,7 @@ def form_card(
             ),
             "style": "expanded",
         },
+        text(t("proposal.visibility_hint"), subtle=True),
         *_error(t, errors, "visibility"),
         {
             "type": "Input.Date",
@@ -166,21 +172,36 @@ def form_card(
         *_error(t, errors, "period_to"),
     ]
     if edit:
-        action = submit(t("proposal.save"), "proposal.save", "positive", proposal_id=edit[0], version=edit[1])
+        action = submit(
+            t("proposal.save"),
+            "proposal.save",
+            "positive",
+            proposal_id=edit[0],
+            version=edit[1],
+            form_token=form_token,
+        )
     else:
-        action = submit(t("proposal.send"), "proposal.submit", "positive")
-    return card(body, [action, submit(t("common.cancel"), "cancel")])
+        action = submit(t("proposal.send"), "proposal.submit", "positive", form_token=form_token)
+    return card(body, [action, cancel_button(t("common.cancel"), form_token=form_token)])
 
 
 def widen_confirmation_card(
-    t: Translator, number: str, values: dict[str, str], proposal_id: int, version: int, reach: list[str]
+    t: Translator,
+    number: str,
+    values: dict[str, str],
+    proposal_id: int,
+    version: int,
+    reach: list[str],
+    form_token: str,
 ) -> Card:
     """Asks before a proposal is shown to more agencies; the values ride along to be checked again."""
     data = {key: value for key, value in values.items() if value}
     return card(
         [
             heading(t("proposal.widen_title", number=number)),
-            text(t("proposal.widen_body", agencies=", ".join(reach))),
+            text(t("proposal.widen_body")),
+            bullets(reach),
+            text(t("proposal.widen_secrecy"), subtle=True),
         ],
         [
             submit(
@@ -191,25 +212,26 @@ def widen_confirmation_card(
                 version=version,
                 confirm_widen=True,
                 **data,
+                form_token=form_token,
             ),
-            submit(t("common.cancel"), "cancel"),
+            cancel_button(t("common.cancel"), form_token=form_token),
         ],
     )
 
 
 def proposal_card(t: Translator, view: ProposalCardView, *, headline: str | None = None) -> Card:
     pairs = [
-        (t("proposal.status"), t(f"status.proposal.{view.status}")),
-        (t("proposal.org_number"), view.org_number or "–"),
-        (t("proposal.address"), view.address),
-        (t("proposal.industry"), view.industry),
-        (t("proposal.agencies"), ", ".join(view.agencies)),
-        (t("proposal.urgency"), t(f"urgency.{view.urgency}")),
-        (t("proposal.visibility"), t(f"visibility.{view.visibility}")),
-        (t("proposal.author"), f"{view.author}, {view.author_agency}"),
+        (t("proposal.shown.status"), t(f"status.proposal.{view.status}")),
+        (t("proposal.shown.org_number"), view.org_number or "–"),
+        (t("proposal.shown.address"), view.address),
+        (t("proposal.shown.industry"), view.industry),
+        (t("proposal.shown.agencies"), ", ".join(view.agencies)),
+        (t("proposal.shown.urgency"), t(f"urgency.{view.urgency}")),
+        (t("proposal.shown.visibility"), t(f"visibility.{view.visibility}")),
+        (t("proposal.shown.author"), f"{view.author}, {view.author_agency}"),
     ]
     if view.period:
-        pairs.append((t("proposal.period"), view.period))
+        pairs.append((t("proposal.shown.period"), view.period))
     body: list[dict[str, Any]] = []
     if headline:
         body.append(text(headline, subtle=True))
@@ -218,15 +240,15 @@ def proposal_card(t: Translator, view: ProposalCardView, *, headline: str | None
         facts(pairs),
         text(view.reason),
     ]
-    if view.status_note:
-        body.append(
-            text(
-                t(f"proposal.note.{view.status}", note=view.status_note)
-                if view.status in ("rejected", "needs_info")
-                else view.status_note,
-                color=STATUS_COLOR.get(view.status),
-            )
-        )
+    if view.question:
+        body.append(text(t("proposal.shown.question", note=view.question), color="Warning"))
+    if view.answer:
+        body.append(text(t("proposal.shown.answer", note=view.answer)))
+    if view.status_note and view.status == "rejected":
+        body.append(text(t("proposal.shown.reason_rejected", note=view.status_note), color="Attention"))
+    elif view.status_note and view.status not in ("needs_info", "proposed"):
+        # needs_info and proposed carry the question and the answer, shown above
+        body.append(text(t("proposal.shown.note", note=view.status_note)))
     actions: list[dict[str, Any]] = []
     if any(tr.needs_note for tr in view.transitions):
         body.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards.membership import decided_card, pending_list_card
-from bot.dialogs.router import Audience, Ctx, Router
+from bot.dialogs.router import Audience, Ctx, Router, card_id
 from bot.domain.members import Role
 from bot.services.forum import DecisionResult
 
@@ -17,13 +17,9 @@ def register(router: Router) -> None:
 
     async def decide(ctx: Ctx, approve: bool) -> None:
         value = ctx.turn.value or {}
-        member_id = value.get("member_id")
+        member_id = card_id(value.get("member_id"))
         role_name = value.get("role", "inspector")
-        if (
-            not isinstance(member_id, int)
-            or isinstance(member_id, bool)
-            or role_name not in ("inspector", "coordinator")
-        ):
+        if member_id is None or role_name not in ("inspector", "coordinator"):
             ctx.say(ctx.t("common.bad_card"))
             return
         decision = await ctx.forum.decide(

@@ -12,15 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.help import welcome_card
-from bot.conversation import Outcome, Posted, Roster, Turn
+from bot.conversation import Outcome, Posted, Reply, Roster, Turn
 from bot.dialogs.router import Ctx, Router, active_flow, run_state
 from bot.domain.text import command_words
 from bot.i18n import Translator, language_for
+from bot.services.conversations import ConversationService
 from bot.services.forum import ForumService
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
-from bot.storage.proposals import CardCopies
-from bot.storage.repositories import ProcessedActivities
 
 log = logging.getLogger(__name__)
 
@@ -60,47 +59,63 @@ class Engine:
 
     async def remember_posted(self, posted: list[Posted]) -> None:
         """Keep where tracked cards landed, so that they can be updated in place later."""
-        async with unit_of_work(self.sessions) as session:
-            copies = CardCopies(session)
-            for item in posted:
-                await copies.add_tracked(item.track, item.conversation_id, item.activity_id, item.reference)
-
-    async def _once(self, turn: Turn, state: dict[str, Any], handler: Any, roster: Roster) -> Outcome:
-        working_state = copy.deepcopy(state)
         try:
             async with unit_of_work(self.sessions) as session:
-                processed = ProcessedActivities(session)
-                if turn.activity_id and await processed.seen(turn.conversation_id, turn.activity_id):
-                    log.info("activity %s delivered again; effects skipped", turn.activity_id)
-                    return Outcome(duplicate=True)
-                forum = ForumService(session, self.settings)
-                member = await forum.identify(turn.user)
-                ctx = Ctx(
-                    turn=turn,
-                    session=session,
-                    settings=self.settings,
-                    t=self.translator(turn),
-                    forum=forum,
-                    member=member,
-                    roster=roster,
-                    state=working_state,
-                    clock=self.clock,
-                )
-                if member is not None:
-                    await forum.remember_personal_chat(member, turn)
-                await handler(ctx)
-                if turn.activity_id:
-                    await processed.mark(turn.conversation_id, turn.activity_id)
+                await ConversationService(session).remember_posted(posted)
+        except Exception:  # the turn itself is saved; only later in-place updates of these cards suffer
+            log.exception("could not keep where %d cards were posted", len(posted))
+
+    async def _once(self, turn: Turn, state: dict[str, Any], handler: Any, roster: Roster) -> Outcome:
+        try:
+            return await self._attempt(turn, state, handler, roster)
         except IntegrityError:
-            # A concurrent delivery of the same activity committed first.
-            if turn.activity_id:
-                async with unit_of_work(self.sessions) as session:
-                    if await ProcessedActivities(session).seen(turn.conversation_id, turn.activity_id):
-                        return Outcome(duplicate=True)
-            raise
+            # A concurrent turn committed first (the same activity delivered twice, or the same form
+            # submitted twice): run once more, now seeing what it did.
+            log.info("turn %s lost a race; running it again", turn.activity_id)
+            return await self._attempt(turn, state, handler, roster)
+
+    async def _attempt(self, turn: Turn, state: dict[str, Any], handler: Any, roster: Roster) -> Outcome:
+        working_state = copy.deepcopy(state)
+        async with unit_of_work(self.sessions) as session:
+            conversations = ConversationService(session)
+            if await conversations.seen(turn):
+                log.info("activity %s delivered again; effects skipped", turn.activity_id)
+                return Outcome(duplicate=True)
+            forum = ForumService(session, self.settings)
+            member = await forum.identify(turn.user)
+            ctx = Ctx(
+                turn=turn,
+                session=session,
+                settings=self.settings,
+                t=self.translator(turn),
+                forum=forum,
+                member=member,
+                roster=roster,
+                state=working_state,
+                clock=self.clock,
+            )
+            if member is not None:
+                await forum.remember_personal_chat(member, turn)
+            await handler(ctx)
+            if ctx.shared_submit:
+                await self._keep_private(ctx, conversations)
+            await conversations.mark(turn)
         state.clear()
         state.update(working_state)
         return ctx.outcome
+
+    @staticmethod
+    async def _keep_private(ctx: Ctx, conversations: ConversationService) -> None:
+        """A button pressed in a chat others read: only the card itself changes there; every other
+        reply goes to the member's personal chat."""
+        stays, private = [], []
+        for reply in ctx.outcome.replies:
+            if reply.update_activity_id and await conversations.may_replace(ctx.turn, reply):
+                stays.append(reply)
+            else:
+                private.append(Reply(text=reply.text, card=reply.card, track=reply.track))
+        await conversations.send_privately(ctx.member, ctx.turn, private)
+        ctx.outcome.replies = stays
 
     async def _dispatch(self, ctx: Ctx) -> None:
         value = ctx.turn.value

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot.cards.common import card, text
 from bot.cards.help import help_card
+from bot.conversation import Reply
 from bot.dialogs.router import Audience, Ctx, Router, end_flow
+from bot.services.forms import FORM_KINDS, FormService, cancelled_card
+from bot.services.forms import ITEM as FORM_ITEM
 
 
 def register(router: Router) -> None:
@@ -16,16 +18,34 @@ def register(router: Router) -> None:
 
     @router.command("help.cmd.cancel", "avbryt", "cancel")
     async def cancel(ctx: Ctx) -> None:
-        """Leave whatever flow the conversation is in."""
+        """Leave whatever flow the conversation is in, and close the forms still open: their
+        cards say "cancelled" and can no longer be sent."""
         had_flow = "flow" in ctx.state
         end_flow(ctx)
-        ctx.say(ctx.t("common.cancelled" if had_flow else "common.nothing_to_cancel"))
+        closed = 0
+        if ctx.turn.user.aad_object_id:
+            closed, here = await FormService(ctx.session).cancel_open(
+                ctx.turn.user.aad_object_id, ctx.turn.conversation_id, ctx.t
+            )
+            for activity_id in here:
+                ctx.outcome.replies.append(Reply(card=cancelled_card(ctx.t), update_activity_id=activity_id))
+        ctx.say(ctx.t("common.cancelled" if had_flow or closed else "common.nothing_to_cancel"))
 
     @router.action("cancel")
     async def cancel_from_card(ctx: Ctx) -> None:
-        """The card's cancel button: the flow ends and the card says so."""
+        """The card's cancel button: the flow ends, the card's form is closed and the card says so."""
         end_flow(ctx)
-        ctx.replace_card(card([text(ctx.t("common.cancelled"))]))
+        forms = FormService(ctx.session)
+        token = (ctx.turn.value or {}).get("form_token")
+        if token is not None:
+            checked = await forms.check(token, ctx.turn.user.aad_object_id, *FORM_KINDS)
+            if checked.form is None:
+                ctx.say(ctx.t("common.bad_card"))
+                return
+            await forms.cancel(checked.form)
+            ctx.replace_card(cancelled_card(ctx.t), item=(FORM_ITEM, checked.form.id))
+            return
+        ctx.replace_card(cancelled_card(ctx.t))
 
     @router.command("help.cmd.whoami", "vem är jag", "whoami", "who am i")
     async def whoami(ctx: Ctx) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards.outbox import outbox_card
-from bot.dialogs.router import Audience, Ctx, Router
+from bot.dialogs.router import Audience, Ctx, Router, card_id
 from bot.services.outbox import OutboxService
 
 
@@ -22,8 +22,8 @@ def register(router: Router) -> None:
         if not ctx.is_admin or not ctx.turn.personal:
             ctx.say(ctx.t("common.not_allowed"))
             return
-        entry_id = (ctx.turn.value or {}).get("entry_id")
-        if not isinstance(entry_id, int) or isinstance(entry_id, bool):
+        entry_id = card_id((ctx.turn.value or {}).get("entry_id"))
+        if entry_id is None:
             ctx.say(ctx.t("common.bad_card"))
             return
         service = OutboxService(ctx.session)

@@ -8,14 +8,13 @@ the card itself: FORM --submit, invalid--> FORM (values kept, errors by each fie
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from bot.cards import proposals as cards
 from bot.conversation import Reply
-from bot.dialogs.router import Audience, Ctx, Router
+from bot.dialogs.router import Audience, Ctx, Router, card_id
 from bot.domain.proposals import Status, may_edit
 from bot.domain.visibility import fit_for_channel
-from bot.services.proposals import Outcome, ProposalService, Result, values_of
+from bot.services.proposals import Outcome, ProposalService, Result
 
 FILTER_WORDS = {
     "status": "status",
@@ -32,30 +31,23 @@ def service(ctx: Ctx) -> ProposalService:
     return ProposalService(ctx.session, ctx.settings, ctx.clock)
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def register(router: Router) -> None:
-    @router.command("help.cmd.propose", "föreslå", "nytt förslag", "propose", audience=Audience.MEMBER)
+    @router.command("help.cmd.propose", "föreslå", "propose", "nytt förslag", audience=Audience.MEMBER)
     async def propose(ctx: Ctx) -> None:
         """The proposal form; asked for in a channel, it goes to the member's personal chat."""
-        proposals = service(ctx)
-        if ctx.turn.personal:
-            ctx.send_card(await proposals.form(ctx.t))
-            return
         if ctx.member is None:
             ctx.say(ctx.t("common.not_allowed"))
             return
-        reference = await ctx.forum.members.personal_conversation(ctx.member.id)
-        if not reference:
+        proposals = service(ctx)
+        form, track = await proposals.new_form(ctx.t, ctx.member)
+        if ctx.turn.personal:
+            ctx.outcome.replies.append(Reply(card=form, track=track))
+            return
+        if not await ctx.forum.send_personal(
+            ctx.member, f"proposal-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}", form, track
+        ):
             ctx.say(ctx.t("proposal.open_personal_chat"))
             return
-        await ctx.forum.outbox.enqueue(
-            f"proposal-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}",
-            reference,
-            {"card": await proposals.form(ctx.t)},
-        )
         ctx.say(ctx.t("proposal.form_sent_privately"))
 
     @router.action("proposal.submit")
@@ -68,18 +60,23 @@ def register(router: Router) -> None:
             ctx.say(ctx.t("proposal.edit_personal_only"))
             return
         proposals = service(ctx)
-        result = await proposals.create(ctx.member, ctx.turn.value or {})
+        value = ctx.turn.value or {}
+        result = await proposals.create(ctx.member, value)
         if result.outcome is Outcome.INVALID and result.form is not None:
-            ctx.replace_card(await proposals.form(ctx.t, result.form.values, result.form.errors))
-            return
-        assert result.proposal is not None
-        view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
-        ctx.outcome.replies.append(
-            Reply(
-                card=cards.proposal_card(ctx.t, view, headline=ctx.t("proposal.created", number=view.number)),
-                update_activity_id=ctx.turn.reply_to_id,
-                track=proposals.track(result.proposal, ctx.member, ctx.t),
+            ctx.replace_card(
+                await proposals.form(
+                    ctx.t, result.form.values, result.form.errors, form_token=str(value["form_token"])
+                )
             )
+            return
+        if result.outcome is Outcome.STALE_FORM or result.proposal is None:
+            ctx.say(ctx.t("proposal.form_out_of_date"))
+            return
+        key = "proposal.created" if result.outcome is Outcome.DONE else "proposal.already_created"
+        view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
+        ctx.replace_card(
+            cards.proposal_card(ctx.t, view, headline=ctx.t(key, number=view.number)),
+            track=proposals.track(result.proposal, ctx.member, ctx.t),
         )
 
     @router.command("help.cmd.my_proposals", "mina förslag", "my proposals", audience=Audience.MEMBER)
@@ -101,17 +98,18 @@ def register(router: Router) -> None:
         """Another page of a list."""
         value = ctx.turn.value or {}
         filters = {
-            k: str(value[k])
+            k: str(value[k])[:40]
             for k in ("status", "industry", "agency", "mine")
             if isinstance(value.get(k), str)
         }
-        filters["page"] = str(_int(value.get("page")) or 1)
-        await show_list(ctx, mine=filters.pop("mine", "") == "1", filters=filters, replace=True)
+        page = card_id(value.get("page"))
+        filters["page"] = str(page if page is not None and page < 10_000 else 1)
+        await show_list(ctx, mine=filters.pop("mine", "") == "1", filters=filters, replace=ctx.turn.personal)
 
     @router.action("proposal.open")
     async def open_from_card(ctx: Ctx) -> None:
         """A proposal's details and history."""
-        await open_one(ctx, proposal_id=_int((ctx.turn.value or {}).get("proposal_id")))
+        await open_one(ctx, proposal_id=card_id((ctx.turn.value or {}).get("proposal_id")))
 
     @router.command("help.cmd.edit", "ändra", "edit", audience=Audience.MEMBER)
     async def edit_command(ctx: Ctx) -> None:
@@ -123,15 +121,15 @@ def register(router: Router) -> None:
             ctx.say(ctx.t("common.not_allowed"))
             return
         proposal = await service(ctx).find(ctx.member, ctx.args)
-        await send_edit_form(ctx, proposal.id if proposal else None)
+        if proposal is None:
+            ctx.say(ctx.t("proposal.not_found", number=_number_typed(ctx.args)))
+            return
+        await send_edit_form(ctx, proposal.id)
 
     @router.action("proposal.edit")
     async def edit_from_card(ctx: Ctx) -> None:
-        """The edit button on a proposal card."""
-        if not ctx.turn.personal:
-            ctx.say(ctx.t("proposal.edit_personal_only"))
-            return
-        await send_edit_form(ctx, _int((ctx.turn.value or {}).get("proposal_id")))
+        """The edit button on a proposal card; pressed in a channel, the form comes in personal chat."""
+        await send_edit_form(ctx, card_id((ctx.turn.value or {}).get("proposal_id")))
 
     @router.action("proposal.save")
     async def save(ctx: Ctx) -> None:
@@ -143,7 +141,7 @@ def register(router: Router) -> None:
             ctx.say(ctx.t("proposal.edit_personal_only"))
             return
         value = ctx.turn.value or {}
-        proposal_id, version = _int(value.get("proposal_id")), _int(value.get("version"))
+        proposal_id, version = card_id(value.get("proposal_id")), card_id(value.get("version"))
         if proposal_id is None or version is None:
             ctx.say(ctx.t("common.bad_card"))
             return
@@ -156,9 +154,12 @@ def register(router: Router) -> None:
             confirm_widen=value.get("confirm_widen") is True,
             clicked_activity_id=ctx.turn.reply_to_id,
         )
+        token = str(value.get("form_token"))
         if result.outcome is Outcome.INVALID and result.form and result.proposal:
             ctx.replace_card(
-                await proposals.form(ctx.t, result.form.values, result.form.errors, edit=result.proposal)
+                await proposals.form(
+                    ctx.t, result.form.values, result.form.errors, edit=result.proposal, form_token=token
+                )
             )
         elif result.outcome is Outcome.CONFIRM_WIDEN and result.form and result.proposal:
             ctx.replace_card(
@@ -169,26 +170,28 @@ def register(router: Router) -> None:
                     result.proposal.id,
                     result.proposal.version,
                     result.reach,
+                    token,
                 )
             )
-        elif result.outcome in (Outcome.DONE, Outcome.UNCHANGED) and result.proposal:
+        elif result.outcome in (Outcome.DONE, Outcome.UNCHANGED, Outcome.ALREADY) and result.proposal:
             view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
-            key = "proposal.saved" if result.outcome is Outcome.DONE else "proposal.unchanged"
-            ctx.outcome.replies.append(
-                Reply(
-                    card=cards.proposal_card(ctx.t, view, headline=ctx.t(key, number=view.number)),
-                    update_activity_id=ctx.turn.reply_to_id,
-                    track=proposals.track(result.proposal, ctx.member, ctx.t),
-                )
+            key = {
+                Outcome.DONE: "proposal.saved",
+                Outcome.UNCHANGED: "proposal.unchanged",
+                Outcome.ALREADY: "proposal.already_saved",
+            }[result.outcome]
+            ctx.replace_card(
+                cards.proposal_card(ctx.t, view, headline=ctx.t(key, number=view.number)),
+                track=proposals.track(result.proposal, ctx.member, ctx.t),
             )
         else:
             await refused(ctx, result)
 
     @router.action("proposal.transition")
     async def transition(ctx: Ctx) -> None:
-        """A lifecycle button on a proposal card."""
+        """A lifecycle button on a proposal card; in the channel only the card itself changes there."""
         value = ctx.turn.value or {}
-        proposal_id, version = _int(value.get("proposal_id")), _int(value.get("version"))
+        proposal_id, version = card_id(value.get("proposal_id")), card_id(value.get("version"))
         name, note = value.get("transition"), value.get("note", "")
         if ctx.member is None or not ctx.approved:
             ctx.say(ctx.t("common.not_allowed"))
@@ -200,71 +203,74 @@ def register(router: Router) -> None:
         result = await proposals.transition(
             ctx.member, proposal_id, version, name, note, clicked_activity_id=ctx.turn.reply_to_id
         )
-        if result.outcome is Outcome.DONE and result.proposal:
-            if not ctx.turn.personal and not fit_for_channel(result.proposal.audience):
-                ctx.say(
-                    ctx.t(
-                        "proposal.moved",
-                        status=ctx.t(f"status.proposal.{result.proposal.status.value}"),
-                        by=ctx.member.name,
-                    )
-                )
-                return
-            viewer = ctx.member if ctx.turn.personal else None
-            view = await proposals.card_view(result.proposal, viewer, ctx.t)
-            ctx.outcome.replies.append(
-                Reply(
-                    card=cards.proposal_card(
-                        ctx.t,
-                        view,
-                        headline=ctx.t(
-                            "proposal.moved",
-                            status=ctx.t(f"status.proposal.{result.proposal.status.value}"),
-                            by=ctx.member.name,
-                        ),
-                    ),
-                    update_activity_id=ctx.turn.reply_to_id,
-                )
-            )
-        else:
+        if result.outcome is not Outcome.DONE or result.proposal is None:
             await refused(ctx, result)
+            return
+        moved = ctx.t(
+            "proposal.moved",
+            status=ctx.t(f"status.proposal.{result.proposal.status.value}"),
+            by=ctx.member.name,
+        )
+        if ctx.turn.personal:
+            view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
+            ctx.replace_card(cards.proposal_card(ctx.t, view, headline=moved))
+            return
+        # the channel's copy shows what every member may see; the member hears the rest privately
+        if fit_for_channel(result.proposal.audience):
+            channel_view = await proposals.card_view(result.proposal, None, ctx.t)
+            ctx.replace_card(
+                cards.proposal_card(ctx.t, channel_view, headline=moved), item=proposals.item(result.proposal)
+            )
+        ctx.say(ctx.t("proposal.moved_number", number=result.proposal.number, status=moved))
 
 
 async def refused(ctx: Ctx, result: Result) -> None:
-    if result.outcome is Outcome.NOT_FOUND:
-        ctx.say(ctx.t("proposal.not_found"))
+    """Why an action on a proposal was not done, naming the proposal; in a shared chat these
+    replies reach the member alone (see Engine), and nothing they typed is echoed."""
+    number = result.proposal.number if result.proposal else ""
+    if result.outcome is Outcome.STALE_FORM:
+        ctx.say(ctx.t("proposal.form_out_of_date"))
+    elif result.outcome is Outcome.NOT_FOUND or result.proposal is None:
+        ctx.say(ctx.t("proposal.not_found_card"))
     elif result.outcome is Outcome.FORBIDDEN:
-        ctx.say(ctx.t("proposal.forbidden"))
+        ctx.say(ctx.t("proposal.forbidden", number=number))
     elif result.outcome is Outcome.STALE and result.proposal and ctx.member:
-        if not ctx.turn.personal and not fit_for_channel(result.proposal.audience):
-            ctx.say(ctx.t("proposal.not_found"))  # the current state is not for everyone here
-            return
         proposals = service(ctx)
-        view = await proposals.card_view(result.proposal, ctx.member if ctx.turn.personal else None, ctx.t)
-        ctx.say(ctx.t("proposal.stale"))
-        ctx.replace_card(cards.proposal_card(ctx.t, view))
+        ctx.say(ctx.t("proposal.stale", number=number))
+        if ctx.turn.personal:
+            view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
+            ctx.replace_card(cards.proposal_card(ctx.t, view))
+        elif fit_for_channel(result.proposal.audience):
+            view = await proposals.card_view(result.proposal, None, ctx.t)
+            ctx.replace_card(cards.proposal_card(ctx.t, view), item=proposals.item(result.proposal))
     elif result.outcome is Outcome.NOTE_REQUIRED:
-        ctx.say(ctx.t("proposal.note_required"))
+        ctx.say(ctx.t("proposal.note_required", number=number))
     elif result.outcome is Outcome.INVALID:
-        ctx.say(ctx.t("form.personal_number"))
+        ctx.say(ctx.t("proposal.note_personal_number", number=number))
     else:
         ctx.say(ctx.t("common.bad_card"))
 
 
+def _number_typed(args: str) -> str:
+    words = args.split()
+    return words[0].upper()[:20] if words else ""
+
+
 async def send_edit_form(ctx: Ctx, proposal_id: int | None) -> None:
-    if ctx.member is None or proposal_id is None:
-        ctx.say(ctx.t("proposal.not_found"))
+    """The edit form, in the member's personal chat."""
+    if ctx.member is None or not ctx.approved:
+        ctx.say(ctx.t("common.not_allowed"))
         return
     proposals = service(ctx)
-    proposal = await proposals.visible(ctx.member, proposal_id)
+    proposal = await proposals.visible(ctx.member, proposal_id) if proposal_id is not None else None
     if proposal is None:
-        ctx.say(ctx.t("proposal.not_found"))
+        ctx.say(ctx.t("proposal.not_found_card"))
         return
     if not may_edit(ctx.member, proposal.status, proposal.author_id, proposal.audience):
-        ctx.say(ctx.t("proposal.not_editable"))
+        ctx.say(ctx.t("proposal.not_editable", number=proposal.number))
         return
-    codes = {a.id: a.code for a in await proposals.agency_list()}
-    ctx.send_card(await proposals.form(ctx.t, values_of(proposal, codes), edit=proposal))
+    form, track = await proposals.edit_form(ctx.t, ctx.member, proposal)
+    ctx.outcome.replies.append(Reply(card=form, track=track))
 
 
 async def open_one(ctx: Ctx, *, number: str | None = None, proposal_id: int | None = None) -> None:
@@ -278,16 +284,20 @@ async def open_one(ctx: Ctx, *, number: str | None = None, proposal_id: int | No
         else (await proposals.visible(ctx.member, proposal_id) if proposal_id is not None else None)
     )
     if proposal is None:
-        ctx.say(ctx.t("proposal.not_found"))
+        ctx.say(
+            ctx.t("proposal.not_found", number=_number_typed(number))
+            if number
+            else ctx.t("proposal.not_found_card")
+        )
         return
-    # In a channel or group chat others read along: show there only what every member may see,
-    # and do not even say that something narrower exists.
-    if not ctx.turn.personal and not fit_for_channel(proposal.audience):
-        ctx.say(ctx.t("proposal.not_found"))
+    # Typed in a channel or group chat, others read along: only what every member may see, and
+    # without saying that something narrower exists.
+    if not ctx.private and not fit_for_channel(proposal.audience):
+        ctx.say(ctx.t("proposal.channel_forum_only", number=_number_typed(number or "")))
         return
-    viewer = ctx.member if ctx.turn.personal else None
+    viewer = ctx.member if ctx.private else None
     view = await proposals.card_view(proposal, viewer, ctx.t)
-    history = await proposals.opened(ctx.member, proposal, shared_chat=not ctx.turn.personal)
+    history = await proposals.opened(ctx.member, proposal, shared_chat=not ctx.private)
     ctx.outcome.replies.append(
         Reply(
             card=cards.proposal_card(ctx.t, view),
@@ -324,7 +334,7 @@ async def show_list(ctx: Ctx, *, mine: bool, filters: dict[str, str], replace: b
         industry=filters.get("industry"),
         agency_code=filters.get("agency"),
         page=page,
-        forum_only=not ctx.turn.personal,  # others read along in a channel or group chat
+        forum_only=not ctx.private,  # others read along in a channel or group chat
     )
     carry = {k: v for k, v in filters.items() if k in ("status", "industry", "agency")}
     if mine:

@@ -34,7 +34,7 @@ def register(router: Router) -> None:
 
     flow = router.flow(Flow("registration", {CHOOSING_AGENCY: choosing_agency}))
 
-    @router.command("help.cmd.register", "registrera mig", "registrera", "register")
+    @router.command("help.cmd.register", "registrera mig", "register", "registrera")
     async def start(ctx: Ctx) -> None:
         """Offer the agencies; the user picks one on the card or types its code."""
         if ctx.member is not None and ctx.member.status.value in ("approved", "pending"):
@@ -50,7 +50,10 @@ def register(router: Router) -> None:
 
     @router.action("register.submit")
     async def submitted(ctx: Ctx) -> None:
-        """The registration card was submitted."""
+        """The registration card was submitted (only ever shown in personal chat)."""
+        if not ctx.turn.personal:
+            ctx.say(ctx.t("registration.personal_only"))
+            return
         code = (ctx.turn.value or {}).get("agency")
         if not isinstance(code, str) or not code:
             agencies = await ctx.forum.agencies.active()

@@ -23,6 +23,16 @@ from bot.settings import Settings
 
 END = "END"
 
+# Ids in card data are 64-bit in storage: anything else is a forged or broken card.
+_MAX_ID = 2**63 - 1
+
+
+def card_id(value: Any) -> int | None:
+    """A positive 64-bit id from card data, or None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID:
+        return value
+    return None
+
 
 @dataclass
 class Ctx:
@@ -50,15 +60,31 @@ class Ctx:
     def approved(self) -> bool:
         return self.member is not None and self.member.approved
 
+    @property
+    def shared_submit(self) -> bool:
+        """A button pressed on a card in a channel or group chat, where others read along."""
+        return not self.turn.personal and isinstance(self.turn.value, dict) and bool(self.turn.value)
+
+    @property
+    def private(self) -> bool:
+        """The replies reach this member alone: a personal chat, or a button pressed in a shared
+        chat (whose replies go to the member's personal chat)."""
+        return self.turn.personal or self.shared_submit
+
     def say(self, text: str) -> None:
         self.outcome.replies.append(Reply(text=text))
 
     def send_card(self, card: Card) -> None:
         self.outcome.replies.append(Reply(card=card))
 
-    def replace_card(self, card: Card) -> None:
-        """Update the card the user clicked in place, or send it anew when that is unknown."""
-        self.outcome.replies.append(Reply(card=card, update_activity_id=self.turn.reply_to_id))
+    def replace_card(
+        self, card: Card, *, item: tuple[str, int] | None = None, track: dict[str, Any] | None = None
+    ) -> None:
+        """Update the card the user clicked in place, or send it anew when that is unknown. In a
+        chat others read, only a card showing `item` may be replaced there."""
+        self.outcome.replies.append(
+            Reply(card=card, update_activity_id=self.turn.reply_to_id, item=item, track=track)
+        )
 
 
 Handler = Callable[[Ctx], Awaitable[None]]

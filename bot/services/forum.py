@@ -71,6 +71,19 @@ class ForumService:
         if turn.personal:
             await self.members.remember_conversation(member.id, turn.reference, turn.locale)
 
+    async def send_personal(
+        self, member: MemberView, key: str, card: dict[str, Any], track: dict[str, Any] | None = None
+    ) -> bool:
+        """A card to the member's personal chat through the outbox; False when there is none yet."""
+        reference = await self.members.personal_conversation(member.id)
+        if not reference:
+            return False
+        payload: dict[str, Any] = {"card": card}
+        if track is not None:
+            payload["track"] = track
+        await self.outbox.enqueue(key, reference, payload)
+        return True
+
     async def register(
         self, turn: Turn, agency: AgencyView, roster: RosterEntry | None
     ) -> tuple[RegistrationResult, MemberView | None]:

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import proposals as cards
 from bot.cards.common import Card
-from bot.domain.identity import mask_personal_numbers
+from bot.domain.identity import find_personal_numbers, mask_personal_numbers
 from bot.domain.members import AgencyView, MemberView
 from bot.domain.proposals import (
+    FREE_TEXT,
     OPEN,
     TRANSITIONS,
     FormResult,
@@ -31,7 +32,9 @@ from bot.domain.proposals import (
 from bot.domain.text import clean_text
 from bot.domain.visibility import Audience, can_see, fit_for_channel, reaches_other_agencies, widens
 from bot.i18n import Translator, language_for
+from bot.services.forms import FormService
 from bot.settings import Settings
+from bot.storage.forms import FormView
 from bot.storage.proposals import CardCopies, ProposalView, StaleProposal, draft_fields, stored_fields
 from bot.storage.proposals import Proposals as ProposalRepository
 from bot.storage.repositories import Agencies, Audit, Channels, Members, Outbox
@@ -40,8 +43,13 @@ ITEM = "proposal"
 PAGE_SIZE = 10
 
 
+NEW_FORM, EDIT_FORM = "proposal.new", "proposal.edit"
+
+
 class Outcome(StrEnum):
     DONE = "done"
+    ALREADY = "already"  # the form was submitted before: here is what it made
+    STALE_FORM = "stale_form"  # a forged, cancelled or someone else's form
     INVALID = "invalid"
     NOT_FOUND = "not_found"  # also what a member who may not see it is told
     FORBIDDEN = "forbidden"
@@ -78,6 +86,7 @@ class ProposalService:
         self.audit = Audit(session)
         self.outbox = Outbox(session)
         self.channels = Channels(session)
+        self.forms = FormService(session)
 
     # Reference data -------------------------------------------------------------------
     async def agency_list(self) -> list[AgencyView]:
@@ -92,6 +101,8 @@ class ProposalService:
         values: dict[str, str] | None = None,
         errors: dict[str, str] | None = None,
         edit: ProposalView | None = None,
+        *,
+        form_token: str,
     ) -> Card:
         agencies = [cards.Named(a.code, a.name(t.language)) for a in await self.agency_list()]
         return cards.form_card(
@@ -102,7 +113,24 @@ class ProposalService:
             errors=errors,
             edit=(edit.id, edit.version) if edit else None,
             number=edit.number if edit else None,
+            form_token=form_token,
         )
+
+    async def new_form(self, t: Translator, author: MemberView) -> tuple[Card, dict[str, Any]]:
+        """A fresh proposal form for `author`, and the track that keeps where it lands."""
+        form = await self.forms.new(NEW_FORM, author.aad_object_id)
+        return await self.form(t, form_token=form.token), self.forms.track(form, author.id, t.language)
+
+    async def edit_form(
+        self, t: Translator, editor: MemberView, proposal: ProposalView
+    ) -> tuple[Card, dict[str, Any]]:
+        """The edit form, prefilled with what `editor` may see: masked beyond the author's agency."""
+        form = await self.forms.new(EDIT_FORM, editor.aad_object_id, proposal.id)
+        codes = {a.id: a.code for a in await self.agency_list()}
+        own = editor.agency.id == proposal.author_agency_id
+        values = values_of(proposal, codes, masked=not own)
+        card = await self.form(t, values, edit=proposal, form_token=form.token)
+        return card, self.forms.track(form, editor.id, t.language)
 
     async def _validate(self, author_agency_id: int, raw: dict[str, Any]) -> FormResult:
         agencies = await self.agency_list()
@@ -116,11 +144,23 @@ class ProposalService:
 
     # Create ---------------------------------------------------------------------------
     async def create(self, author: MemberView, raw: dict[str, Any]) -> Result:
+        """One form card gives at most one proposal: a second submit answers with the first's."""
+        checked = await self.forms.check(raw.get("form_token"), author.aad_object_id, NEW_FORM)
+        if checked.form is None:
+            return Result(Outcome.STALE_FORM)
+        if not checked.open:
+            return await self._made_by(checked.form)
         form = await self._validate(author.agency.id, raw)
         if form.draft is None:
             return Result(Outcome.INVALID, form=form)
+        if not await self.forms.use(checked.form):
+            again = await self.forms.reread(checked.form)
+            return await self._made_by(again) if again else Result(Outcome.STALE_FORM)
         year = self.clock().astimezone(self.settings.zone).year
-        proposal = await self.repo.add(form.draft, author.id, author.agency.id, year)
+        proposal = await self.repo.add(
+            form.draft, author.id, author.agency.id, year, form_token=checked.form.token
+        )
+        await self.forms.set_result(checked.form, proposal.id)
         await self.audit.record(
             "created",
             ITEM,
@@ -132,12 +172,23 @@ class ProposalService:
         await self._notify_new(proposal, author)
         return Result(Outcome.DONE, proposal)
 
+    async def _made_by(self, form: FormView) -> Result:
+        proposal = await self.repo.get(form.result_id) if form.result_id is not None else None
+        return Result(Outcome.ALREADY, proposal) if proposal else Result(Outcome.STALE_FORM)
+
+    async def form_token_open(self, token: Any, editor: MemberView, proposal_id: int) -> FormView | None:
+        """The open edit form of this proposal that `editor` was handed, if `token` names one."""
+        checked = await self.forms.check(token, editor.aad_object_id, EDIT_FORM)
+        if not checked.open or checked.form is None or checked.form.item_id != proposal_id:
+            return None
+        return checked.form
+
     async def _notify_new(self, proposal: ProposalView, author: MemberView) -> None:
         """Members of the named agencies who may see it get the card in personal chat; a forum-wide
         proposal also goes to the forum channel. Nothing narrower reaches the channel."""
         for member in await self.members.approved():
             if member.id != author.id and member.agency.id in proposal.agency_ids:
-                await self._send_card(proposal, member, f"proposal:{proposal.id}:new:{member.id}")
+                await self._send_card(proposal, member, f"proposal:{proposal.id}:new:member:{member.id}")
         if fit_for_channel(proposal.audience):
             await self._post_to_channel(proposal)
 
@@ -174,6 +225,10 @@ class ProposalService:
     def _track(proposal_id: int, viewer_id: int | None, language: str) -> dict[str, Any]:
         return {"item_type": ITEM, "item_id": proposal_id, "viewer_id": viewer_id, "language": language}
 
+    @staticmethod
+    def item(proposal: ProposalView) -> tuple[str, int]:
+        return ITEM, proposal.id
+
     def track(self, proposal: ProposalView, viewer: MemberView, t: Translator) -> dict[str, Any]:
         return self._track(proposal.id, viewer.id, t.language)
 
@@ -189,9 +244,7 @@ class ProposalService:
         agencies = {a.id: a for a in await self.agency_list()}
         # The channel (viewer None) is read by every agency: personal data is masked there too.
         own_agency = viewer is not None and viewer.agency.id == proposal.author_agency_id
-        org = proposal.org_number
-        if org and proposal.org_is_personal and not own_agency:
-            org = org[:6] + "-XXXX"
+        org = proposal.org_number if own_agency else masked_org_number(proposal)
         industries = {i.code: i.name for i in self.industries(t.language)}
         industry = (
             proposal.industry_other or t("proposal.industry_other")
@@ -202,6 +255,10 @@ class ProposalService:
         period = None
         if proposal.period_from or proposal.period_to:
             period = f"{proposal.period_from or '…'} – {proposal.period_to or '…'}"
+        question, answer = await self._dialogue(proposal)
+        if not own_agency:
+            question = mask_personal_numbers(question) if question else None
+            answer = mask_personal_numbers(answer) if answer else None
         transitions = (
             available_transitions(viewer, proposal.status, proposal.author_id, proposal.audience)
             if viewer is not None
@@ -228,6 +285,8 @@ class ProposalService:
             author_agency=agencies[proposal.author_agency_id].name(t.language)
             if proposal.author_agency_id in agencies
             else "?",
+            question=question,
+            answer=answer,
             transitions=transitions,
             editable=viewer is not None
             and may_edit(viewer, proposal.status, proposal.author_id, proposal.audience),
@@ -248,26 +307,47 @@ class ProposalService:
             return None
         return proposal
 
+    async def _dialogue(self, proposal: ProposalView) -> tuple[str | None, str | None]:
+        """The coordinators' latest question and the author's answer to it, so that a question
+        stays on the card after it has been answered."""
+        question = answer = None
+        for event in await self.repo.history(proposal.id):
+            if event.kind == "ask":
+                question, answer = event.note, None
+            elif event.kind == "answer" and question is not None:
+                answer = event.note
+        return question, answer
+
     async def opened(
         self, viewer: MemberView, proposal: ProposalView, *, shared_chat: bool
     ) -> list[tuple[str, str, str]]:
-        """Record that `viewer` opened the proposal, and return its history for display; notes are
-        masked beyond the author's agency and in any chat others read along."""
+        """Record that `viewer` opened the proposal, and return its history for display as events
+        in the past tense; notes and earlier values are shown in full only inside the author's
+        agency and in a personal chat, masked or left out elsewhere."""
         await self.audit.record(
             "opened", ITEM, proposal.id, actor_id=viewer.id, actor_aad_id=viewer.aad_object_id
         )
         t = await self._translator(viewer)
+        own = viewer.agency.id == proposal.author_agency_id and not shared_chat
         rows = []
         for event in await self.repo.history(proposal.id):
             actor = await self.members.by_id(event.actor_id)
-            what = (
-                t(f"history.{event.kind}")
-                if event.kind in ("created", "edited", "widened")
-                else t(f"transition.{event.kind}")
-            )
+            what = t(f"history.{event.kind}")
+            if event.changes:
+                fields = ", ".join(t(f"field.{key}") for key in event.changes if key in CHANGE_FIELDS)
+                if fields:
+                    what += f": {fields}"
+                if own:
+                    earlier = [
+                        t("history.was", field=t(f"field.{key}"), value=change["from"])
+                        for key, change in event.changes.items()
+                        if key in EARLIER_SHOWN and isinstance(change, dict) and change.get("from")
+                    ]
+                    if earlier:
+                        what += " (" + "; ".join(earlier) + ")"
             if event.note:
-                own = viewer.agency.id == proposal.author_agency_id and not shared_chat
-                what += f" – {event.note if own else mask_personal_numbers(event.note)}"
+                note = event.note if own else mask_personal_numbers(event.note)
+                what += " – " + t(f"history.note.{event.kind}", note=note)
             rows.append(
                 (t.datetime(event.at.astimezone(self.settings.zone)), actor.name if actor else "?", what)
             )
@@ -406,13 +486,23 @@ class ProposalService:
         proposal = await self.visible(actor, proposal_id)
         if proposal is None:
             return Result(Outcome.NOT_FOUND)
+        checked = await self.forms.check(raw.get("form_token"), actor.aad_object_id, EDIT_FORM)
+        if checked.form is None or checked.form.item_id != proposal.id:
+            return Result(Outcome.STALE_FORM, proposal)
+        if not checked.open:
+            # submitted before (a double click) or cancelled: show where the proposal stands
+            return Result(Outcome.ALREADY if checked.used else Outcome.STALE_FORM, proposal)
         if not may_edit(actor, proposal.status, proposal.author_id, proposal.audience):
             return Result(Outcome.FORBIDDEN, proposal)
         if version != proposal.version:
             return Result(Outcome.STALE, proposal)
+        codes = {a.id: a.code for a in await self.agency_list()}
+        stored = values_of(proposal, codes)
+        if actor.agency.id != proposal.author_agency_id:
+            # the form showed masked values: a value sent back as it was shown keeps what is stored
+            shown = values_of(proposal, codes, masked=True)
+            raw = {**raw, **{k: stored[k] for k in shown if k in raw and raw[k] == shown[k] != stored[k]}}
         if not may_change_audience(actor, proposal.author_agency_id):
-            codes = {a.id: a.code for a in await self.agency_list()}
-            stored = values_of(proposal, codes)
             raw = {**raw, **{key: stored[key] for key in AUDIENCE_FIELDS}}
         form = await self._validate(proposal.author_agency_id, raw)
         if form.draft is None:
@@ -420,12 +510,17 @@ class ProposalService:
         before, after = proposal.audience, form.draft.audience(proposal.author_agency_id)
         all_ids = [a.id for a in await self.agency_list()]
         widening = widens(before, after, all_ids)
+        if widening and reaches_other_agencies(after) and await self._notes_with_personal_numbers(proposal):
+            form.errors["visibility"] = "form.widen_notes_personal_number"
+            return Result(Outcome.INVALID, proposal, form=form)
         if widening and not confirm_widen:
             t = await self._translator(actor)
             names = {a.id: a.name(t.language) for a in await self.agency_list()}
             reach = sorted(names[i] for i in after.agencies(all_ids) - before.agencies(all_ids) if i in names)
             return Result(Outcome.CONFIRM_WIDEN, proposal, form=form, reach=reach)
         changes = _changes(proposal, form)
+        if not await self.forms.use(checked.form):
+            return Result(Outcome.ALREADY, await self.repo.get(proposal.id))
         if not changes:
             return Result(Outcome.UNCHANGED, proposal)
         try:
@@ -448,13 +543,19 @@ class ProposalService:
             await self._notify_widened(updated, before, actor)
         return Result(Outcome.DONE, updated)
 
+    async def _notes_with_personal_numbers(self, proposal: ProposalView) -> bool:
+        """Notes in the history (questions, answers, reasons) that a wider audience would now read
+        and that carry a personal identity number: such a proposal is not widened."""
+        notes = [proposal.status_note] + [e.note for e in await self.repo.history(proposal.id)]
+        return any(note and find_personal_numbers(note) for note in notes)
+
     async def _drop_queued_notices(self, proposal: ProposalView, after: Audience) -> None:
         """Notices still queued for readers who may no longer see the proposal are not sent."""
         if not fit_for_channel(after):
             await self.outbox.dismiss_queued(f"proposal:{proposal.id}:channel:")
         for member in await self.members.approved():
             if can_see(member.viewer, proposal.audience) and not can_see(member.viewer, after):
-                await self.outbox.dismiss_queued(f"proposal:{proposal.id}:", f":{member.id}")
+                await self.outbox.dismiss_queued(f"proposal:{proposal.id}:", f":member:{member.id}")
 
     async def _notify_widened(self, proposal: ProposalView, before: Audience, actor: MemberView) -> None:
         """Those who may see the proposal only now are told, as for a new one."""
@@ -465,32 +566,62 @@ class ProposalService:
                 and not can_see(member.viewer, before)
             ):
                 await self._send_card(
-                    proposal, member, f"proposal:{proposal.id}:widened:{proposal.version}:{member.id}"
+                    proposal, member, f"proposal:{proposal.id}:widened:{proposal.version}:member:{member.id}"
                 )
         if not fit_for_channel(before):
             await self._post_to_channel(proposal)
 
 
 def _changes(proposal: ProposalView, form: FormResult) -> dict[str, Any]:
-    """Which fields an edit changes, with their earlier values, for the proposal's history."""
+    """Which fields an edit changes, for the proposal's history. An earlier value is kept only when
+    it is no personal data: never a sole trader's number, nor text with a personal identity number."""
     assert form.draft is not None
     now = draft_fields(form.draft, proposal.author_agency_id)
     was = stored_fields(proposal)
-    return {
-        key: {"from": was[key].isoformat() if isinstance(was[key], date) else was[key]}
-        for key in now
-        if now[key] != was[key]
-    }
+    changes: dict[str, Any] = {}
+    for key in now:
+        if now[key] == was[key]:
+            continue
+        old = was[key].isoformat() if isinstance(was[key], date) else was[key]
+        personal = (key == "org_number" and proposal.org_is_personal) or (
+            isinstance(old, str) and bool(find_personal_numbers(old))
+        )
+        changes[key] = {} if personal or key in ("org_is_personal", "shared_agency_ids") else {"from": old}
+    return changes
 
 
 AUDIENCE_FIELDS = ("visibility", "agencies", "org_number")
+# the columns an edit can change that the history names, in form order
+CHANGE_FIELDS = (
+    "business_name",
+    "org_number",
+    "address",
+    "industry",
+    "industry_other",
+    "reason",
+    "agency_ids",
+    "urgency",
+    "visibility",
+    "period_from",
+    "period_to",
+)
+# the free texts whose earlier wording the author's agency sees in the history
+EARLIER_SHOWN = ("business_name", "address", "industry_other", "reason")
+TEXT_FIELDS = ("name", "address", "industry_other", "reason")
+assert set(TEXT_FIELDS) == set(FREE_TEXT)
 
 
-def values_of(proposal: ProposalView, agencies: dict[int, str]) -> dict[str, str]:
-    """A stored proposal as form values, for the edit card."""
-    return {
+def masked_org_number(proposal: ProposalView) -> str | None:
+    org = proposal.org_number
+    return org[:6] + "-XXXX" if org and proposal.org_is_personal else org
+
+
+def values_of(proposal: ProposalView, agencies: dict[int, str], *, masked: bool = False) -> dict[str, str]:
+    """A stored proposal as form values, for the edit card; `masked` for an editor outside the
+    author's agency, who sees no personal data."""
+    values = {
         "name": proposal.business_name,
-        "org_number": proposal.org_number or "",
+        "org_number": (masked_org_number(proposal) if masked else proposal.org_number) or "",
         "address": proposal.address,
         "industry": proposal.industry,
         "industry_other": proposal.industry_other or "",
@@ -501,3 +632,7 @@ def values_of(proposal: ProposalView, agencies: dict[int, str]) -> dict[str, str
         "period_from": proposal.period_from.isoformat() if proposal.period_from else "",
         "period_to": proposal.period_to.isoformat() if proposal.period_to else "",
     }
+    if masked:
+        for key in TEXT_FIELDS:
+            values[key] = mask_personal_numbers(values[key])
+    return values

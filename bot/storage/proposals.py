@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.proposals import ProposalDraft, Status, Urgency, proposal_number
 from bot.domain.visibility import Audience, Visibility
 from bot.storage.models import CardCopy, Proposal, ProposalEvent
-from bot.storage.repositories import now
+from bot.storage.repositories import _insert, now
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class EventView:
     from_status: str | None
     to_status: str | None
     note: str | None
+    changes: dict[str, Any] | None = None
 
 
 def view(row: Proposal) -> ProposalView:
@@ -132,7 +133,13 @@ class Proposals:
         self.session = session
 
     async def add(
-        self, draft: ProposalDraft, author_id: int, author_agency_id: int, year: int
+        self,
+        draft: ProposalDraft,
+        author_id: int,
+        author_agency_id: int,
+        year: int,
+        *,
+        form_token: str | None = None,
     ) -> ProposalView:
         """Insert with the next number of `year`; a concurrent insert of the same number is retried."""
         for _ in range(5):
@@ -151,6 +158,7 @@ class Proposals:
                 version=1,
                 created_at=moment,
                 updated_at=moment,
+                form_token=form_token,
                 **draft_fields(draft, author_agency_id),
             )
             try:
@@ -237,7 +245,9 @@ class Proposals:
         rows = await self.session.scalars(
             select(ProposalEvent).where(ProposalEvent.proposal_id == proposal_id).order_by(ProposalEvent.id)
         )
-        return [EventView(r.at, r.actor_id, r.kind, r.from_status, r.to_status, r.note) for r in rows]
+        return [
+            EventView(r.at, r.actor_id, r.kind, r.from_status, r.to_status, r.note, r.changes) for r in rows
+        ]
 
     async def candidates(
         self,
@@ -271,25 +281,30 @@ class CardCopies:
         viewer_id: int | None,
         language: str,
     ) -> None:
-        exists = await self.session.scalar(
-            select(CardCopy.id).where(
+        """Keep a copy; a card sent in place of an earlier one (a form that became the proposal)
+        takes over that message's row, also when two turns race for it."""
+        values = {
+            "item_type": item_type,
+            "item_id": item_id,
+            "reference": reference,
+            "viewer_id": viewer_id,
+            "language": language,
+        }
+        statement = (
+            _insert(self.session)(CardCopy)
+            .values(conversation_id=conversation_id, activity_id=activity_id, created_at=now(), **values)
+            .on_conflict_do_update(index_elements=["conversation_id", "activity_id"], set_=values)
+        )
+        await self.session.execute(statement)
+
+    async def at(self, conversation_id: str, activity_id: str) -> CardCopy | None:
+        """The tracked card at that message, if the bot posted one there."""
+        row: CardCopy | None = await self.session.scalar(
+            select(CardCopy).where(
                 CardCopy.conversation_id == conversation_id, CardCopy.activity_id == activity_id
             )
         )
-        if exists is None:
-            self.session.add(
-                CardCopy(
-                    item_type=item_type,
-                    item_id=item_id,
-                    conversation_id=conversation_id,
-                    activity_id=activity_id,
-                    reference=reference,
-                    viewer_id=viewer_id,
-                    language=language,
-                    created_at=now(),
-                )
-            )
-            await self.session.flush()
+        return row
 
     async def add_tracked(
         self, track: dict[str, Any], conversation_id: str, activity_id: str, reference: dict[str, Any]

@@ -35,7 +35,8 @@ def create_adapter(settings: Settings) -> CloudAdapter:
         log.exception("turn failed", exc_info=error)
         t = Translator(language_for(context.activity.locale, settings.default_language))
         try:
-            await context.send_activity(t("common.error"))
+            saved = bool(context.turn_state.get("forumbot.saved"))
+            await context.send_activity(t("common.error_after_save" if saved else "common.error"))
         except Exception:  # the connector may be what failed
             log.warning("could not tell the user about the failure")
 

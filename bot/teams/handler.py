@@ -15,6 +15,9 @@ from bot.teams.roster import TeamsRoster
 
 log = logging.getLogger(__name__)
 
+# turn_state key: the turn's effects are committed
+SAVED = "forumbot.saved"
+
 
 class ForumbotHandler(TeamsActivityHandler):
     def __init__(self, engine: Engine, state: PrivateConversationState) -> None:
@@ -31,6 +34,7 @@ class ForumbotHandler(TeamsActivityHandler):
         turn = to_turn(turn_context.activity)
         dialog = await self.dialog_state.get(turn_context, dict)
         outcome = await self.engine.on_message(turn, dialog, TeamsRoster(turn_context))
+        turn_context.turn_state[SAVED] = True  # from here on, a failure must not say nothing was saved
         await self.dialog_state.set(turn_context, dialog)
         posted = await send(turn_context, outcome)
         if posted:
