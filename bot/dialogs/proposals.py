@@ -37,7 +37,7 @@ def _int(value: Any) -> int | None:
 
 
 def register(router: Router) -> None:
-    @router.command("help.cmd.propose", "föreslå", "nytt förslag", "propose", audience=Audience.MEMBER)
+    @router.command("help.cmd.propose", "föreslå", "propose", "nytt förslag", audience=Audience.MEMBER)
     async def propose(ctx: Ctx) -> None:
         """The proposal form; asked for in a channel, it goes to the member's personal chat."""
         proposals = service(ctx)

@@ -34,7 +34,7 @@ def register(router: Router) -> None:
 
     flow = router.flow(Flow("registration", {CHOOSING_AGENCY: choosing_agency}))
 
-    @router.command("help.cmd.register", "registrera mig", "registrera", "register")
+    @router.command("help.cmd.register", "registrera mig", "register", "registrera")
     async def start(ctx: Ctx) -> None:
         """Offer the agencies; the user picks one on the card or types its code."""
         if ctx.member is not None and ctx.member.status.value in ("approved", "pending"):
