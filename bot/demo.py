@@ -3,7 +3,9 @@
 The playground's users, team and channel (playground/.m365agentsplayground.yml) become an approved
 forum: Anna Lindqvist, the playground's own user, is administrator and coordinator at MHF; the
 others are inspectors (Per Holm also coordinator) at the agencies the file names them for; and the
-team's Forum channel is the forum channel, reached through the playground's Bot Connector.
+team's Forum channel is the forum channel, reached through the playground's Bot Connector. Each
+member has chosen Swedish (`språk svenska`): the playground sends en-US with every message, and the
+forum's language is Swedish.
 
 Seeding is idempotent: a member who exists already (by Entra object id) is left as they are, and an
 existing forum channel link is kept. Agencies must be seeded first (the app does so at start).
@@ -21,6 +23,7 @@ from bot.storage.repositories import Agencies, Audit, Channels, Members
 
 FORUM_CHANNEL = "forum"  # the purpose of the forum channel's link (bot.services.forum)
 DEFAULT_SERVICE_URL = "http://localhost:56150/_connector"  # the playground's Bot Connector
+DEMO_LANGUAGE = "sv"  # every demo member's chosen language, whatever locale the playground sends
 
 # From playground/.m365agentsplayground.yml (tests/test_demo.py checks that they agree).
 TENANT_ID = "5b3c2f1e-7a4d-4e0b-9c61-0d2a8f4e6b17"
@@ -156,6 +159,7 @@ async def seed_demo(session: AsyncSession, service_url: str = DEFAULT_SERVICE_UR
             roles=INSPECTOR,
             locale=None,
             personal_conversation=personal_reference(user, service_url) if user.current else None,
+            language=DEMO_LANGUAGE,
         )
         await audit.record(
             "created",

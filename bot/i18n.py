@@ -1,4 +1,5 @@
-"""Message catalogues: Swedish first, English second. The user's Teams locale picks."""
+"""Message catalogues: Swedish first, English second. A member's chosen language picks, else the
+Teams locale."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ def language_for(locale: str | None, default: str = "sv") -> str:
         if prefix in LANGUAGES:
             return prefix
     return default
+
+
+def effective_language(chosen: str | None, locale: str | None, default: str = "sv") -> str:
+    """The language a member chose (`språk`/`language`), else the one their Teams locale names."""
+    return chosen if chosen in LANGUAGES else language_for(locale, default)
 
 
 class Translator:

@@ -84,8 +84,18 @@ def schema() -> dict:
 def every_card(t: Translator) -> dict[str, dict]:
     return {
         "help": help_cards.help_card(t, [("hjälp / help", t("help.cmd.help"))], t("status.unregistered")),
-        "welcome_personal": help_cards.welcome_card(t, in_team=False),
-        "welcome_team": help_cards.welcome_card(t, in_team=True),
+        **{
+            f"welcome_{kind}": help_cards.welcome_card(
+                t,
+                help_cards.WelcomeView(
+                    kind,
+                    agency="Polisen",
+                    commands=[("föreslå / propose", "x")] if kind is help_cards.Welcome.MEMBER else [],
+                    forum_channel_elsewhere=True,
+                ),
+            )
+            for kind in help_cards.Welcome
+        },
         "registration": membership.registration_card(t, AGENCIES),
         "registration_error": membership.registration_card(t, AGENCIES, selected="POL", error="x"),
         "registration_sent": membership.registration_sent_card(t, MEMBER),
@@ -195,3 +205,23 @@ def test_every_flow_has_a_diagram() -> None:
         diagram = (ROOT / "bot" / "dialogs" / f"{flow.name}.mmd").read_text("utf-8")
         for state in flow.states:
             assert state.upper() in diagram, (flow.name, state)
+
+
+def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
+    from bot.dialogs import build_router
+
+    rows = {command.key: command.label for command in build_router().commands if command.in_help}
+    assert rows == {
+        "help.cmd.help": "hjälp / help",
+        "help.cmd.cancel": "avbryt / cancel",
+        "help.cmd.whoami": "vem är jag / whoami",
+        "help.cmd.language": "språk svenska / language english",
+        "help.cmd.link": "koppla kanal / link channel",
+        "help.cmd.register": "registrera mig / register",
+        "help.cmd.pending": "väntande / pending",
+        "help.cmd.propose": "föreslå / propose",
+        "help.cmd.my_proposals": "mina förslag / my proposals",
+        "help.cmd.proposals": "förslag / proposals",
+        "help.cmd.edit": "ändra / edit",
+        "help.cmd.outbox": "utkorg / outbox",
+    }

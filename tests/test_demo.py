@@ -80,6 +80,7 @@ async def test_seeding_twice_gives_one_approved_forum_and_one_channel_link(datab
         member = members[aad_id]
         assert (member.name, member.agency.code, set(member.roles)) == (name, agency, roles)
         assert member.status is MemberStatus.APPROVED
+        assert member.language == "sv"  # the playground sends en-US; the demo forum speaks Swedish
     anna = members[ANNA]
     assert anna.teams_user_id == "29:anna-lindqvist"
     assert state["anna_reference"]["conversation"]["id"] == "a:forumbot-personal-anna-lindqvist"

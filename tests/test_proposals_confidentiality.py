@@ -296,7 +296,7 @@ async def test_widening_is_refused_while_a_note_carries_a_personal_number(bot: H
     await forum(bot)
     await propose(bot, visibility="agency")
     card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
-    await bot.submit(COORDINATOR, {**transition_data(card, "ask"), "note": "Är ägaren 811218-9876?"})
+    await bot.submit(COORDINATOR, {**transition_data(card, "ask"), "note": "Är ägaren 811218 9876?"})
     form = (await bot.say(INSPECTOR, "ändra F-2026-0001")).cards[0]
     values = {key: node.get("value", "") for key, node in inputs(form).items()}
     response = await bot.submit(INSPECTOR, {**values, **save_data(form), "visibility": "forum"})
@@ -358,3 +358,41 @@ async def test_a_tax_agency_member_reads_the_channel_card_but_not_agency_text(bo
     assert (await bot.say(TAX, "förslag F-2026-0001")).texts == [
         SV("proposal.not_found", number="F-2026-0001")
     ]
+
+
+# 0. Personal numbers written in ordinary ways are refused in shared text, through HTTP --------
+
+WRITINGS = (
+    "811218 9876",  # a space, the commonest
+    "811218\n9876",
+    "811218\u00a09876",  # no-break space
+    "811218\u20099876",  # thin space
+    "811218\u20149876",  # em dash
+    "811218\uff0d9876",
+    "811218\ufe639876",
+    "811218/9876",
+    "811218.9876",
+    "81 12 18-98 76",
+    "\uff18\uff11\uff11\uff12\uff11\uff18-\uff19\uff18\uff17\uff16",  # fullwidth
+    "\u0668\u0661\u0661\u0662\u0661\u0668-\u0669\u0668\u0667\u0666",  # Arabic-Indic
+    "\u06f8\u06f1\u06f1\u06f2\u06f1\u06f8-\u06f9\u06f8\u06f7\u06f6",  # Persian
+    "8\u034f11218-98\ufe0f76",  # combining grapheme joiner, variation selector
+)
+
+
+async def test_personal_numbers_in_any_writing_are_refused_in_shared_text(bot: Harness) -> None:
+    await forum(bot)
+    for index, writing in enumerate(WRITINGS):
+        response = await propose(bot, reason=f"Ägaren ({writing}) driver flera bolag.", name=f"Firma {index}")
+        assert SV("form.personal_number") in card_text(response.updated_cards[0]), ascii(writing)
+    assert await count(bot, Proposal) == 0
+    # a note on a forum-wide proposal is refused too, and not echoed
+    await propose(bot)
+    card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
+    for writing in WRITINGS[:3]:
+        response = await bot.submit(
+            COORDINATOR, {**transition_data(card, "ask"), "note": f"Är det {writing}?"}
+        )
+        assert response.texts == [SV("proposal.note_personal_number", number="F-2026-0001")]
+    async with bot.sessions() as session:
+        assert await session.scalar(select(Proposal.status)) == "proposed"

@@ -9,7 +9,7 @@ from bot.services.forum import DecisionResult
 
 
 def register(router: Router) -> None:
-    @router.command("help.cmd.pending", "väntande", "ansökningar", "pending", audience=Audience.COORDINATOR)
+    @router.command("help.cmd.pending", "väntande", "pending", "ansökningar", audience=Audience.COORDINATOR)
     async def list_pending(ctx: Ctx) -> None:
         """Pending registrations, each with its buttons."""
         members = await ctx.forum.pending()

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards.help import welcome_card
 from bot.conversation import Outcome, Posted, Reply, Roster, Turn
+from bot.dialogs.general import welcome
 from bot.dialogs.router import Ctx, Router, active_flow, run_state
+from bot.domain.members import MemberView
 from bot.domain.text import command_words
-from bot.i18n import Translator, language_for
+from bot.i18n import Translator, effective_language
 from bot.services.conversations import ConversationService
 from bot.services.forum import ForumService
 from bot.settings import Settings
@@ -42,8 +43,10 @@ class Engine:
         self.router = router
         self.clock = clock
 
-    def translator(self, turn: Turn) -> Translator:
-        return Translator(language_for(turn.locale, self.settings.default_language))
+    def translator(self, turn: Turn, member: MemberView | None = None) -> Translator:
+        """The member's chosen language, else the turn's Teams locale."""
+        chosen = member.language if member is not None else None
+        return Translator(effective_language(chosen, turn.locale, self.settings.default_language))
 
     async def on_message(self, turn: Turn, state: dict[str, Any], roster: Roster) -> Outcome:
         """Handle a message or card submit; `state` is updated only when the turn commits."""
@@ -51,11 +54,7 @@ class Engine:
 
     async def on_installed(self, turn: Turn, roster: Roster) -> Outcome:
         """The bot was added to a personal chat, a group chat or a team: say hello."""
-
-        async def welcome(ctx: Ctx) -> None:
-            ctx.send_card(welcome_card(ctx.t, in_team=not ctx.turn.personal))
-
-        return await self._once(turn, {}, welcome, roster)
+        return await self._once(turn, {}, lambda ctx: welcome(ctx, self.router), roster)
 
     async def remember_posted(self, posted: list[Posted]) -> None:
         """Keep where tracked cards landed, so that they can be updated in place later."""
@@ -87,7 +86,7 @@ class Engine:
                 turn=turn,
                 session=session,
                 settings=self.settings,
-                t=self.translator(turn),
+                t=self.translator(turn, member),
                 forum=forum,
                 member=member,
                 roster=roster,

@@ -95,6 +95,9 @@ class Audience:
     """Who a command is for: it is listed in their help and refused to others."""
 
     EVERYONE = "everyone"
+    # Approved or pending members. Others may type it (the command tells them to register) but do
+    # not see it in their help.
+    REGISTERED = "registered"
     MEMBER = "member"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
@@ -107,6 +110,12 @@ class Command:
     handler: Handler
     audience: str = Audience.EVERYONE
     in_help: bool = True
+    shown: tuple[str, str] | None = None  # its help row's Swedish and English phrasing, if not words[:2]
+
+    @property
+    def label(self) -> str:
+        """The help row's title: the Swedish phrasing, then the English one."""
+        return " / ".join(self.shown or self.words[:2])
 
 
 @dataclass(frozen=True)
@@ -122,10 +131,15 @@ class Router:
         self.flows: dict[str, Flow] = {}
 
     def command(
-        self, key: str, *words: str, audience: str = Audience.EVERYONE, in_help: bool = True
+        self,
+        key: str,
+        *words: str,
+        audience: str = Audience.EVERYONE,
+        in_help: bool = True,
+        shown: tuple[str, str] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands.append(Command(key, tuple(words), handler, audience, in_help))
+            self.commands.append(Command(key, tuple(words), handler, audience, in_help, shown))
             return handler
 
         return register
@@ -155,7 +169,7 @@ class Router:
         return (best[0], best[1]) if best else None
 
     def allowed(self, command: Command, ctx: Ctx) -> bool:
-        if command.audience == Audience.EVERYONE:
+        if command.audience in (Audience.EVERYONE, Audience.REGISTERED):
             return True
         if command.audience == Audience.MEMBER:
             return ctx.approved or ctx.is_admin
@@ -164,7 +178,12 @@ class Router:
         return ctx.is_admin or (ctx.member is not None and ctx.member.has(Role.COORDINATOR))
 
     def help_lines(self, ctx: Ctx) -> list[Command]:
-        return [c for c in self.commands if c.in_help and self.allowed(c, ctx)]
+        registered = ctx.member is not None and ctx.member.registered
+        return [
+            c
+            for c in self.commands
+            if c.in_help and self.allowed(c, ctx) and (c.audience != Audience.REGISTERED or registered)
+        ]
 
 
 def start_flow(ctx: Ctx, flow: Flow, state: str) -> None:

@@ -49,6 +49,12 @@ class MemberView:
     agency: AgencyView
     status: MemberStatus
     roles: frozenset[Role]
+    language: str | None = None  # chosen with `språk`/`language`; None follows the Teams locale
+
+    @property
+    def registered(self) -> bool:
+        """Approved, or waiting for approval."""
+        return self.status in (MemberStatus.APPROVED, MemberStatus.PENDING)
 
     @property
     def approved(self) -> bool:

@@ -18,11 +18,16 @@ from bot.domain.members import (
     may_decide_registration,
     may_link_channel,
 )
-from bot.i18n import Translator, language_for
+from bot.i18n import Translator
 from bot.settings import Settings
 from bot.storage.repositories import Agencies, Audit, Channels, Members, Outbox
 
 FORUM_CHANNEL = "forum"
+
+
+def channel_of(turn: Turn) -> str:
+    """The channel's own id: a turn in a channel thread has `;messageid=…` appended."""
+    return turn.conversation_id.split(";messageid=")[0]
 
 
 class RegistrationResult(StrEnum):
@@ -169,8 +174,7 @@ class ForumService:
         return len(await self.audit.for_item("member", member.id))
 
     async def _translator_for(self, member: MemberView) -> Translator:
-        locale = await self.members.locale(member.id)
-        return Translator(language_for(locale, self.settings.default_language))
+        return Translator(await self.members.language(member.id, self.settings.default_language))
 
     async def pending(self) -> list[MemberView]:
         return await self.members.pending()
@@ -225,7 +229,7 @@ class ForumService:
         if not may_link_channel(actor, self.is_admin(turn.user.aad_object_id)) or actor is None:
             return False
         # Posts go to the channel itself as new threads, not as replies to the linking message.
-        channel_id = turn.conversation_id.split(";messageid=")[0]
+        channel_id = channel_of(turn)
         reference = dict(turn.reference)
         reference["conversation"] = {**reference.get("conversation", {}), "id": channel_id}
         reference.pop("activityId", None)
@@ -251,3 +255,12 @@ class ForumService:
     async def forum_channel(self) -> dict[str, Any] | None:
         link = await self.channels.get(FORUM_CHANNEL)
         return dict(link.reference) if link else None
+
+    async def forum_channel_id(self) -> str | None:
+        """The conversation id of the forum channel, if one is linked."""
+        link = await self.channels.get(FORUM_CHANNEL)
+        return link.conversation_id if link else None
+
+    async def choose_language(self, member: MemberView, language: str) -> MemberView:
+        """Answer `member` in `language` from now on, whatever their Teams locale."""
+        return await self.members.choose_language(member.id, language)

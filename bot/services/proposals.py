@@ -31,7 +31,7 @@ from bot.domain.proposals import (
 )
 from bot.domain.text import clean_text
 from bot.domain.visibility import Audience, can_see, fit_for_channel, reaches_other_agencies, widens
-from bot.i18n import Translator, language_for
+from bot.i18n import Translator
 from bot.services.forms import FormService
 from bot.settings import Settings
 from bot.storage.forms import FormView
@@ -233,7 +233,7 @@ class ProposalService:
         return self._track(proposal.id, viewer.id, t.language)
 
     async def _translator(self, member: MemberView) -> Translator:
-        return Translator(language_for(await self.members.locale(member.id), self.settings.default_language))
+        return Translator(await self.members.language(member.id, self.settings.default_language))
 
     # Views ----------------------------------------------------------------------------
     async def card_view(

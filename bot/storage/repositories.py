@@ -21,6 +21,7 @@ from bot.domain.members import (
     format_roles,
     parse_roles,
 )
+from bot.i18n import effective_language
 from bot.storage.models import (
     Agency,
     AuditEntry,
@@ -58,6 +59,7 @@ def member_view(row: Member) -> MemberView:
         agency=agency_view(row.agency),
         status=MemberStatus(row.status),
         roles=parse_roles(row.roles),
+        language=row.language,
     )
 
 
@@ -118,6 +120,7 @@ class Members:
         roles: frozenset[Role],
         locale: str | None,
         personal_conversation: dict[str, Any] | None,
+        language: str | None = None,
     ) -> MemberView:
         row = Member(
             aad_object_id=aad_object_id,
@@ -128,6 +131,7 @@ class Members:
             status=status.value,
             roles=format_roles(roles),
             locale=locale,
+            language=language,
             personal_conversation=personal_conversation,
             created_at=now(),
         )
@@ -167,6 +171,20 @@ class Members:
 
     async def locale(self, member_id: int) -> str | None:
         return await self.session.scalar(select(Member.locale).where(Member.id == member_id))
+
+    async def language(self, member_id: int, default: str = "sv") -> str:
+        """The language to address the member in: the one they chose, else their Teams locale's."""
+        row = (
+            await self.session.execute(select(Member.language, Member.locale).where(Member.id == member_id))
+        ).one_or_none()
+        return effective_language(row.language, row.locale, default) if row else default
+
+    async def choose_language(self, member_id: int, language: str | None) -> MemberView:
+        """Keep the member's language (None: follow the Teams locale again)."""
+        row = await self.session.get_one(Member, member_id)
+        row.language = language
+        await self.session.flush()
+        return member_view(row)
 
     async def pending(self) -> list[MemberView]:
         rows = await self.session.scalars(

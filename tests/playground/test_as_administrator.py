@@ -1,14 +1,16 @@
 """Anna Lindqvist, samordnare at MHF and named in FORUMBOT_ADMIN_IDS, uses Forumbot in the playground.
 
-The playground's chat box sends every message with locale en-US, so Forumbot answers Anna in
-English; activities sent as a Swedish Teams client (custom activities) get Swedish. The tests share
-one bot and run in file order: registering by the card comes first, later tests that need Anna to
-be a member make her one if she is not yet.
+The playground's chat box sends every message with locale en-US, so Forumbot answers Anna in English
+until she, once a member, chooses Swedish with `språk svenska`; from then on what she types and the
+notices the bot sends her on its own are answered in Swedish, whatever the locale. The tests share
+one bot and run in file order: registering by the card comes first, later tests that need Anna to be
+a member make her one, with Swedish chosen, if she is not yet.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -19,19 +21,27 @@ pytestmark = [pytest.mark.playground, pytest.mark.asyncio(loop_scope="module")]
 
 sv, en = Translator("sv"), Translator("en")
 MHF_EN = "City of Västerås – Environment and Health Administration"
+MHF_SV = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
 POL_EN = "Swedish Police – Västerås local police area"
 POL_SV = "Polisen – lokalpolisområde Västerås"
+ALL_ROLES = ("admin", "coordinator", "inspector")
+
+
+def rows_of(card: dict[str, Any]) -> dict[str, str]:
+    """The command rows (FactSet) of a help or welcome card."""
+    return {fact["title"]: fact["value"] for node in nodes(card) for fact in node.get("facts", [])}
 
 
 async def join_forum(playground: Playground, agency: str = "MHF") -> None:
-    """Register the current user by the card, unless already a member."""
+    """Register the current user by the card, unless already a member, and choose Swedish."""
     turn = await playground.say("registrera mig")
     if turn.cards:
         card = turn.posted[0]
         await playground.submit(card, card.button(action="register.submit"), agency=agency)
+    assert (await playground.say("språk svenska")).texts == [sv("language.chosen")]
 
 
-async def test_installing_the_app_welcomes_the_user(playground: Playground) -> None:
+async def test_installing_the_app_welcomes_a_newcomer(playground: Playground) -> None:
     turn = await playground.install()
 
     assert turn.activity["type"] == "conversationUpdate"
@@ -43,29 +53,18 @@ async def test_installing_the_app_welcomes_the_user(playground: Playground) -> N
     assert sv("welcome.personal") in welcome.content
 
 
-async def test_help_lists_the_commands_of_an_administrator(playground: Playground) -> None:
+async def test_help_follows_the_playgrounds_english_before_anna_is_a_member(playground: Playground) -> None:
     turn = await playground.say("hjälp")
 
     assert turn.activity["locale"] == "en-US"
     help_card = turn.only().card
-    text = card_text(help_card)
-    assert en("help.title") in text
-    facts = {fact["title"]: fact["value"] for node in nodes(help_card) for fact in node.get("facts", [])}
-    assert facts["hjälp / help"] == en("help.cmd.help")
-    # Coordinator commands too: the settings name Anna an administrator.
-    assert facts["koppla kanal / link channel"] == en("help.cmd.link")
-    assert en("help.cmd.pending") in facts.values()
-
-
-async def test_help_in_swedish_for_a_swedish_teams_client(playground: Playground) -> None:
-    activity = await playground.message_from(playground.me, playground.personal_chat, text="hjälp")
-
-    turn = await playground.send(activity)
-
-    text = turn.only().content
-    assert sv("help.title") in text
-    assert sv("help.cmd.link") in text
-    assert en("help.cmd.link") not in text
+    assert en("help.title") in card_text(help_card)
+    rows = rows_of(help_card)
+    assert rows["hjälp / help"] == en("help.cmd.help")
+    assert rows["registrera mig / register"] == en("help.cmd.register")
+    assert "språk svenska / language english" not in rows  # a choice for members
+    refused = await playground.say("språk svenska")
+    assert refused.texts == [en("language.register_first")]
 
 
 async def test_registering_by_the_card_approves_an_administrator_at_once(playground: Playground) -> None:
@@ -86,14 +85,65 @@ async def test_registering_by_the_card_approves_an_administrator_at_once(playgro
     assert [u.id for u in registered.updated] == [card.id]
     assert en("registration.approved_as_admin") in registered.updated[0].content
     whoami = await playground.say("vem är jag")
-    assert whoami.texts == [
-        en(
-            "status.member",
-            name="Anna Lindqvist",
-            agency=MHF_EN,
-            roles="administrator, coordinator, inspector",
-        )
-    ]
+    roles = ", ".join(en(f"role.{role}") for role in ALL_ROLES)
+    assert whoami.texts == [en("status.member", name="Anna Lindqvist", agency=MHF_EN, roles=roles)]
+
+    # Now a member, she chooses Swedish; the playground goes on sending en-US.
+    chosen = await playground.say("språk svenska")
+    assert chosen.activity["locale"] == "en-US"
+    assert chosen.texts == [sv("language.chosen")]
+    whoami = await playground.say("vem är jag")
+    roles = ", ".join(sv(f"role.{role}") for role in ALL_ROLES)
+    assert whoami.texts == [sv("status.member", name="Anna Lindqvist", agency=MHF_SV, roles=roles)]
+
+
+async def test_help_lists_the_commands_of_an_administrator_in_her_language(playground: Playground) -> None:
+    await join_forum(playground)
+
+    turn = await playground.say("hjälp")
+
+    assert turn.activity["locale"] == "en-US"
+    help_card = turn.only().card
+    assert sv("help.title") in card_text(help_card)
+    rows = rows_of(help_card)
+    assert rows["hjälp / help"] == sv("help.cmd.help")
+    assert rows["språk svenska / language english"] == sv("help.cmd.language")
+    # Coordinator commands too: the settings name Anna an administrator.
+    assert rows["koppla kanal / link channel"] == sv("help.cmd.link")
+    assert rows["väntande / pending"] == sv("help.cmd.pending")
+    assert rows["föreslå / propose"] == sv("help.cmd.propose")
+
+
+async def test_installing_the_app_again_welcomes_a_member(playground: Playground) -> None:
+    await join_forum(playground)
+
+    welcome = (await playground.install()).only()
+
+    assert sv("welcome.member", agency=MHF_SV) in welcome.content
+    assert sv("welcome.personal") not in welcome.content
+    assert rows_of(welcome.card) == {
+        "föreslå / propose": sv("help.cmd.propose"),
+        "förslag / proposals": sv("help.cmd.proposals"),
+        "väntande / pending": sv("help.cmd.pending"),
+        "hjälp / help": sv("help.cmd.help"),
+    }
+
+
+async def test_the_chosen_language_wins_over_a_swedish_teams_client_too(playground: Playground) -> None:
+    await join_forum(playground)
+    assert (await playground.say("language english")).texts == [en("language.chosen")]
+    try:
+        activity = await playground.message_from(playground.me, playground.personal_chat, text="hjälp")
+
+        turn = await playground.send(activity)
+
+        assert turn.activity["locale"] == "sv-SE"
+        text = turn.only().content
+        assert en("help.title") in text
+        assert en("help.cmd.link") in text
+        assert sv("help.cmd.link") not in text
+    finally:
+        assert (await playground.say("språk svenska")).texts == [sv("language.chosen")]
 
 
 async def test_the_bot_is_welcomed_into_the_team_and_links_the_forum_channel(playground: Playground) -> None:
@@ -103,13 +153,26 @@ async def test_the_bot_is_welcomed_into_the_team_and_links_the_forum_channel(pla
     installed = await playground.install(forum)
     welcome = installed.only()
     assert welcome.conversation_id == forum  # a new post in the channel
-    assert sv("welcome.team") in welcome.content
+    assert sv("welcome.team") in welcome.content  # how a coordinator links it
 
     linked = await playground.say("koppla kanal", forum)
 
     reply = linked.only()
     assert reply.conversation_id.startswith(forum + ";messageid=")  # in the thread of the command
-    assert reply.text == en("channel.linked")
+    assert reply.text == sv("channel.linked")
+    # Added again, the bot knows the channel as the forum's.
+    welcome = (await playground.install(forum)).only()
+    assert sv("welcome.forum_channel") in welcome.content
+    assert sv("welcome.team") not in welcome.content
+
+
+async def test_the_bot_is_welcomed_into_a_group_chat(playground: Playground) -> None:
+    await join_forum(playground)
+
+    welcome = (await playground.install(playground.group_chat)).only()
+
+    assert welcome.conversation_id == playground.group_chat
+    assert sv("welcome.group") in welcome.content
 
 
 async def test_an_application_reaches_the_administrator_who_approves_it(playground: Playground) -> None:
@@ -135,12 +198,12 @@ async def test_an_application_reaches_the_administrator_who_approves_it(playgrou
     assert sv("registration.pending", agency=POL_SV) in pending.content
     assert "väntar nu på godkännande" in pending.content
 
-    # Forumbot tells Anna on its own, in her personal chat.
+    # Forumbot tells Anna on its own, in her personal chat, in the language she chose.
     application = await playground.proactive(lambda m: "Per Holm" in m.content)
     assert application.conversation_id == playground.personal_chat
-    assert en("approval.title") in application.content
+    assert sv("approval.title") in application.content
     assert "per.holm@polisen.example" in application.content
-    assert POL_EN in application.content
+    assert POL_SV in application.content and POL_EN not in application.content
 
     approved = await playground.submit(
         application, application.button(action="registration.approve", role="inspector")
@@ -148,7 +211,7 @@ async def test_an_application_reaches_the_administrator_who_approves_it(playgrou
 
     decided = approved.only()
     assert decided.action == "updateMessage" and decided.id == application.id
-    assert en("approval.done_approved", by="Anna Lindqvist") in decided.content
+    assert sv("approval.done_approved", by="Anna Lindqvist") in decided.content
     notice = await playground.sent_elsewhere(lambda s: s.conversation_id == per_chat)
     assert notice.text == sv("registration.approved_notice", agency=POL_SV)
 
@@ -162,7 +225,7 @@ async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_th
 
     offered = await playground.say("föreslå")
     form = offered.only()
-    assert en("proposal.form_title") in form.content
+    assert sv("proposal.form_title") in form.content
     created = await playground.submit(
         form,
         form.button(action="proposal.submit"),
@@ -187,7 +250,7 @@ async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_th
     accepted = await playground.submit(
         confirmation, confirmation.button(action="proposal.transition", transition="accept")
     )
-    assert en("status.proposal.accepted") in accepted.only().content
+    assert sv("status.proposal.accepted") in accepted.only().content
     updated = await playground.proactive(
         lambda m: m.id == posted.id and number in m.content, action="updateMessage"
     )

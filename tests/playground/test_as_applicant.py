@@ -1,4 +1,5 @@
-"""Anna applies like any inspector: in this module FORUMBOT_ADMIN_IDS names nobody."""
+"""Anna applies like any inspector: in this module FORUMBOT_ADMIN_IDS names nobody. The playground
+sends en-US, so the registration is in English; waiting for approval, she chooses Swedish."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from tests.playground.client import Playground
 
 pytestmark = [pytest.mark.playground, pytest.mark.asyncio(loop_scope="module")]
 
-en = Translator("en")
+sv, en = Translator("sv"), Translator("en")
 MHF_EN = "City of Västerås – Environment and Health Administration"
+MHF_SV = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +38,14 @@ async def test_the_registration_card_is_replaced_by_the_pending_card(playground:
     assert not replaced.card.get("actions")  # nothing left to click
     whoami = await playground.say("vem är jag")
     assert whoami.texts == [en("status.pending", agency=MHF_EN)]
+
+
+async def test_a_pending_member_chooses_swedish(playground: Playground) -> None:
+    chosen = await playground.say("språk svenska")
+
+    assert chosen.activity["locale"] == "en-US"
+    assert chosen.texts == [sv("language.chosen")]
+    whoami = await playground.say("vem är jag")
+    assert whoami.texts == [sv("status.pending", agency=MHF_SV)]
+    welcome = (await playground.install()).only()
+    assert sv("welcome.pending", agency=MHF_SV) in welcome.content
