@@ -36,7 +36,7 @@ from bot.app import GLUE, SESSIONS, create_app
 from bot.settings import load_settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage
-from bot.storage.repositories import Outbox
+from bot.storage.outbox import Outbox
 from tests.support.outbox_tools import reference
 
 

@@ -16,7 +16,7 @@ from bot.dialogs.engine import Engine
 from bot.services.maintenance import prune_processed_activities
 from bot.settings import Settings
 from bot.storage import db
-from bot.storage.repositories import Agencies
+from bot.storage.membership import Agencies
 from bot.teams.glue import TeamsGlue, create_glue
 
 log = logging.getLogger(__name__)

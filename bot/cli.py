@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def db_upgrade(_: argparse.Namespace) -> int:
     from bot.storage import db
-    from bot.storage.repositories import Agencies
+    from bot.storage.membership import Agencies
 
     settings = _settings()
 

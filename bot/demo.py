@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.members import MemberStatus, MemberView, Role
-from bot.storage.repositories import Agencies, Audit, Channels, Members
+from bot.storage.audit import Audit
+from bot.storage.membership import Agencies, Channels, Members
 
 FORUM_CHANNEL = "forum"  # the purpose of the forum channel's link (bot.services.forum)
 DEFAULT_SERVICE_URL = "http://localhost:56150/_connector"  # the playground's Bot Connector

@@ -17,10 +17,10 @@ from bot.cards import help as help_cards
 from bot.cards import membership
 from bot.cards import outbox as outbox_cards
 from bot.cards import proposals as proposal_cards
+from bot.cards.outbox import DeadLetter
 from bot.domain.members import AgencyView, MemberStatus, MemberView, Role
 from bot.domain.proposals import TRANSITIONS
 from bot.i18n import Translator, catalogue, language_for, placeholders
-from bot.services.outbox import DeadLetter
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENCIES = [

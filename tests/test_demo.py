@@ -15,8 +15,8 @@ from bot import cli, demo
 from bot.demo import DemoError, DemoResult, seed_demo
 from bot.domain.members import MemberStatus, Role
 from bot.storage import db
+from bot.storage.membership import Agencies, Members
 from bot.storage.models import AuditEntry, ChannelLink
-from bot.storage.repositories import Agencies, Members
 from tests.conftest import make_settings
 
 REPO = Path(__file__).resolve().parents[1]

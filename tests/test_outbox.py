@@ -32,9 +32,10 @@ from bot.domain.pacing import (
     wait_for,
 )
 from bot.services.outbox import Delivered, OutboxService
+from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.models import AuditEntry, OutboxMessage
-from bot.storage.repositories import Audit, Outbox
+from bot.storage.outbox import Outbox
 from tests.conftest import ADMIN, COORDINATOR, EVERYONE
 from tests.support.connector import ConnectorThread, RosterMember
 from tests.support.harness import Harness, card_text

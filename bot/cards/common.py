@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import Translator
+
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -76,3 +78,8 @@ def choice_set(
     if error:
         block["errorMessage"] = error
     return block
+
+
+def cancelled_card(t: Translator) -> Card:
+    """What a form or a flow's card says once it was cancelled."""
+    return card([text(t("common.cancelled"))])

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.cards.common import Card, card, facts, heading, submit, text
 from bot.i18n import Translator
-from bot.services.outbox import DeadLetter
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An entry the bot gave up on. reason: refused (Teams said no), error (it could not be sent),
+    exhausted (every attempt failed), unknown (its worker stopped mid-send: it may have arrived)."""
+
+    id: int
+    idempotency_key: str
+    conversation_id: str
+    reason: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    preview: str
 
 
 def outbox_card(t: Translator, counts: dict[str, int], dead: list[DeadLetter]) -> Card:

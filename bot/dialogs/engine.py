@@ -19,8 +19,8 @@ from bot.domain.text import command_words
 from bot.i18n import Translator, effective_language
 from bot.services.conversations import ConversationService
 from bot.services.forum import ForumService
+from bot.services.work import unit_of_work
 from bot.settings import Settings
-from bot.storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 

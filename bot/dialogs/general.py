@@ -3,12 +3,13 @@ when the bot is added somewhere."""
 
 from __future__ import annotations
 
+from bot.cards.common import cancelled_card
 from bot.cards.help import Welcome, WelcomeView, help_card, welcome_card
 from bot.conversation import Reply
 from bot.dialogs.router import Audience, Ctx, Router, end_flow
 from bot.domain.members import MemberStatus
 from bot.i18n import Translator
-from bot.services.forms import FORM_KINDS, FormService, cancelled_card
+from bot.services.forms import FORM_KINDS, FormService
 from bot.services.forms import ITEM as FORM_ITEM
 from bot.services.forum import channel_of
 

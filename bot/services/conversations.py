@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Posted, Reply, Turn
 from bot.domain.members import MemberView
-from bot.storage.proposals import CardCopies
-from bot.storage.repositories import Members, Outbox, ProcessedActivities
+from bot.storage.bot_state import ProcessedActivities
+from bot.storage.card_copies import CardCopies
+from bot.storage.membership import Members
+from bot.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards.common import Card, card, text
+from bot.cards.common import cancelled_card
 from bot.i18n import Translator
+from bot.storage.card_copies import CardCopies
 from bot.storage.forms import CANCELLED, OPEN, USED, Forms, FormView
-from bot.storage.proposals import CardCopies
-from bot.storage.repositories import Outbox
+from bot.storage.outbox import Outbox
 
 ITEM = "form"
 MAX_TOKEN = 64
@@ -32,10 +32,6 @@ class Checked:
     @property
     def used(self) -> bool:
         return self.form is not None and self.form.status == USED
-
-
-def cancelled_card(t: Translator) -> Card:
-    return card([text(t("common.cancelled"))])
 
 
 class FormService:

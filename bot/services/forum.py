@@ -20,7 +20,9 @@ from bot.domain.members import (
 )
 from bot.i18n import Translator
 from bot.settings import Settings
-from bot.storage.repositories import Agencies, Audit, Channels, Members, Outbox
+from bot.storage.audit import Audit
+from bot.storage.membership import Agencies, Channels, Members
+from bot.storage.outbox import Outbox
 
 FORUM_CHANNEL = "forum"
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.bot_state import ProcessedActivities
 from bot.storage.db import unit_of_work
-from bot.storage.repositories import ProcessedActivities
 
 # Teams redelivers an activity within minutes; a week of ids is ample to recognise a repeat.
 KEEP_PROCESSED = timedelta(days=7)

@@ -52,10 +52,12 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cards.outbox import DeadLetter
 from bot.domain.pacing import Pacer, RetrySchedule, parse_retry_after, rate_window
+from bot.storage.audit import Audit
+from bot.storage.card_copies import CardCopies
 from bot.storage.db import unit_of_work
-from bot.storage.proposals import CardCopies
-from bot.storage.repositories import Audit, Outbox
+from bot.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -340,20 +342,6 @@ def _describe(result: SendResult) -> str:
     return f"{result.failure}: {status}{result.error or ''}"[:2000]
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    """An entry the bot gave up on. reason: refused (Teams said no), error (it could not be sent),
-    exhausted (every attempt failed), unknown (its worker stopped mid-send: it may have arrived)."""
-
-    id: int
-    idempotency_key: str
-    conversation_id: str
-    reason: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    last_attempt_at: datetime | None
-    preview: str
 
 
 def _preview(payload: dict[str, Any]) -> str:

@@ -34,10 +34,13 @@ from bot.domain.visibility import Audience, can_see, fit_for_channel, reaches_ot
 from bot.i18n import Translator
 from bot.services.forms import FormService
 from bot.settings import Settings
+from bot.storage.audit import Audit
+from bot.storage.card_copies import CardCopies
 from bot.storage.forms import FormView
-from bot.storage.proposals import CardCopies, ProposalView, StaleProposal, draft_fields, stored_fields
+from bot.storage.membership import Agencies, Channels, Members
+from bot.storage.outbox import Outbox
 from bot.storage.proposals import Proposals as ProposalRepository
-from bot.storage.repositories import Agencies, Audit, Channels, Members, Outbox
+from bot.storage.proposals import ProposalView, StaleProposal, draft_fields, stored_fields
 
 ITEM = "proposal"
 PAGE_SIZE = 10

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.common import now
 from bot.storage.models import Form
-from bot.storage.repositories import now
 
 OPEN, USED, CANCELLED = "open", "used", "cancelled"
 

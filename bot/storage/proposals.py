@@ -1,4 +1,4 @@
-"""Repository of proposals, their history and the card copies posted about them. Never commits."""
+"""Repository of proposals and their history. Never commits."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.proposals import ProposalDraft, Status, Urgency, proposal_number
 from bot.domain.visibility import Audience, Visibility
-from bot.storage.models import CardCopy, Proposal, ProposalEvent
-from bot.storage.repositories import _insert, now
+from bot.storage.common import now
+from bot.storage.models import Proposal, ProposalEvent
 
 
 @dataclass(frozen=True)
@@ -265,65 +265,3 @@ class Proposals:
         if author_id is not None:
             statement = statement.where(Proposal.author_id == author_id)
         return [view(row) for row in await self.session.scalars(statement)]
-
-
-class CardCopies:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(
-        self,
-        item_type: str,
-        item_id: int,
-        conversation_id: str,
-        activity_id: str,
-        reference: dict[str, Any],
-        viewer_id: int | None,
-        language: str,
-    ) -> None:
-        """Keep a copy; a card sent in place of an earlier one (a form that became the proposal)
-        takes over that message's row, also when two turns race for it."""
-        values = {
-            "item_type": item_type,
-            "item_id": item_id,
-            "reference": reference,
-            "viewer_id": viewer_id,
-            "language": language,
-        }
-        statement = (
-            _insert(self.session)(CardCopy)
-            .values(conversation_id=conversation_id, activity_id=activity_id, created_at=now(), **values)
-            .on_conflict_do_update(index_elements=["conversation_id", "activity_id"], set_=values)
-        )
-        await self.session.execute(statement)
-
-    async def at(self, conversation_id: str, activity_id: str) -> CardCopy | None:
-        """The tracked card at that message, if the bot posted one there."""
-        row: CardCopy | None = await self.session.scalar(
-            select(CardCopy).where(
-                CardCopy.conversation_id == conversation_id, CardCopy.activity_id == activity_id
-            )
-        )
-        return row
-
-    async def add_tracked(
-        self, track: dict[str, Any], conversation_id: str, activity_id: str, reference: dict[str, Any]
-    ) -> None:
-        """Keep a copy described by the `track` a card was sent with (see ProposalService.track)."""
-        await self.add(
-            str(track["item_type"]),
-            int(track["item_id"]),
-            conversation_id,
-            activity_id,
-            reference,
-            track.get("viewer_id"),
-            str(track.get("language") or "sv"),
-        )
-
-    async def of(self, item_type: str, item_id: int) -> list[CardCopy]:
-        rows = await self.session.scalars(
-            select(CardCopy)
-            .where(CardCopy.item_type == item_type, CardCopy.item_id == item_id)
-            .order_by(CardCopy.id)
-        )
-        return list(rows)

@@ -7,8 +7,8 @@ from typing import Any
 from botbuilder.core import Storage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.bot_state import BotStates, StaleState
 from bot.storage.db import unit_of_work
-from bot.storage.repositories import BotStates, StaleState
 
 
 class DatabaseStorage(Storage):

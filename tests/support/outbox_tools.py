@@ -18,7 +18,7 @@ from bot.app import GLUE
 from bot.services.outbox import OnDelivered
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage
-from bot.storage.repositories import Outbox
+from bot.storage.outbox import Outbox
 from bot.teams.delivery import OutboxWorker
 from tests.support import teams
 from tests.support.harness import FakeClock, Harness

@@ -1,0 +1,28 @@
+"""Database tables, one module per capability. Repositories read and write these; nothing above
+storage imports them directly."""
+
+from bot.storage.models.audit import AuditEntry
+from bot.storage.models.base import Base, BigId, UtcDateTime
+from bot.storage.models.bot_state import BotStateRow, ProcessedActivity
+from bot.storage.models.card_copies import CardCopy
+from bot.storage.models.forms import Form
+from bot.storage.models.membership import Agency, ChannelLink, Member
+from bot.storage.models.outbox import OutboxMessage
+from bot.storage.models.proposals import Proposal, ProposalEvent
+
+__all__ = [
+    "Agency",
+    "AuditEntry",
+    "Base",
+    "BigId",
+    "BotStateRow",
+    "CardCopy",
+    "ChannelLink",
+    "Form",
+    "Member",
+    "OutboxMessage",
+    "ProcessedActivity",
+    "Proposal",
+    "ProposalEvent",
+    "UtcDateTime",
+]
