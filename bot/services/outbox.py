@@ -55,7 +55,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cards.outbox import DeadLetter
 from bot.domain.pacing import Pacer, RetrySchedule, parse_retry_after, rate_window
 from bot.storage.audit import Audit
-from bot.storage.card_copies import CardCopies
 from bot.storage.db import unit_of_work
 from bot.storage.outbox import Outbox
 
@@ -414,12 +413,3 @@ class OutboxService:
     async def counts(self) -> dict[str, int]:
         """How many entries are in each state (queued, claimed, sending, sent, dead, dismissed)."""
         return await self.outbox.counts()
-
-
-async def keep_card_copy(session: AsyncSession, delivered: Delivered) -> None:
-    """A delivered card about a stored item: keep where it landed, to update it in place later."""
-    track = delivered.payload.get("track")
-    if isinstance(track, dict) and delivered.activity_id:
-        await CardCopies(session).add_tracked(
-            track, delivered.conversation_id, delivered.activity_id, delivered.reference
-        )

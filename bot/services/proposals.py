@@ -15,6 +15,7 @@ from bot.cards import proposals as cards
 from bot.cards.common import Card
 from bot.domain.identity import find_personal_numbers, mask_personal_numbers
 from bot.domain.members import AgencyView, MemberView
+from bot.domain.notices import ItemRef
 from bot.domain.proposals import (
     FREE_TEXT,
     OPEN,
@@ -33,17 +34,20 @@ from bot.domain.text import clean_text
 from bot.domain.visibility import Audience, can_see, fit_for_channel, reaches_other_agencies, widens
 from bot.i18n import Translator
 from bot.services.forms import FormService
+from bot.services.notices import NoticeService, Render, track
 from bot.settings import Settings
 from bot.storage.audit import Audit
-from bot.storage.card_copies import CardCopies
 from bot.storage.forms import FormView
-from bot.storage.membership import Agencies, Channels, Members
-from bot.storage.outbox import Outbox
+from bot.storage.membership import Agencies, Members
 from bot.storage.proposals import Proposals as ProposalRepository
 from bot.storage.proposals import ProposalView, StaleProposal, draft_fields, stored_fields
 
 ITEM = "proposal"
 PAGE_SIZE = 10
+
+
+def item_of(proposal: ProposalView) -> ItemRef:
+    return ItemRef(ITEM, proposal.id)
 
 
 NEW_FORM, EDIT_FORM = "proposal.new", "proposal.edit"
@@ -83,13 +87,11 @@ class ProposalService:
         self.settings = settings
         self.clock = clock
         self.repo = ProposalRepository(session)
-        self.copies = CardCopies(session)
         self.agencies = Agencies(session)
         self.members = Members(session)
         self.audit = Audit(session)
-        self.outbox = Outbox(session)
-        self.channels = Channels(session)
         self.forms = FormService(session)
+        self.notices = NoticeService(session, settings)
 
     # Reference data -------------------------------------------------------------------
     async def agency_list(self) -> list[AgencyView]:
@@ -187,53 +189,45 @@ class ProposalService:
         return checked.form
 
     async def _notify_new(self, proposal: ProposalView, author: MemberView) -> None:
-        """Members of the named agencies who may see it get the card in personal chat; a forum-wide
-        proposal also goes to the forum channel. Nothing narrower reaches the channel."""
-        for member in await self.members.approved():
-            if member.id != author.id and member.agency.id in proposal.agency_ids:
-                await self._send_card(proposal, member, f"proposal:{proposal.id}:new:member:{member.id}")
-        if fit_for_channel(proposal.audience):
-            await self._post_to_channel(proposal)
-
-    async def _send_card(self, proposal: ProposalView, member: MemberView, key: str) -> None:
-        """The proposal's card to `member`'s personal chat, if they may see it and chat with the bot."""
-        if not can_see(member.viewer, proposal.audience):
-            return
-        reference = await self.members.personal_conversation(member.id)
-        if not reference:
-            return
-        t = await self._translator(member)
-        card = cards.proposal_card(
-            t, await self.card_view(proposal, member, t), headline=t("proposal.notice_new")
+        """Members of the named agencies get the card in personal chat (the notice path lets through
+        only those who may see it); a forum-wide proposal also goes to the forum channel."""
+        named = [
+            m
+            for m in await self.members.approved()
+            if m.id != author.id and m.agency.id in proposal.agency_ids
+        ]
+        await self.notices.to_members(
+            item_of(proposal),
+            proposal.audience,
+            named,
+            self._render(proposal, "proposal.notice_new"),
+            purpose="new",
+            version=proposal.version,
         )
-        await self.outbox.enqueue(
-            key, reference, {"card": card, "track": self._track(proposal.id, member.id, t.language)}
-        )
-
-    async def _post_to_channel(self, proposal: ProposalView) -> None:
-        link = await self.channels.get("forum")
-        if link is None or not fit_for_channel(proposal.audience):
-            return
-        t = Translator(self.settings.default_language)
-        card = cards.proposal_card(
-            t, await self.card_view(proposal, None, t), headline=t("proposal.notice_channel")
-        )
-        await self.outbox.enqueue(
-            f"proposal:{proposal.id}:channel:{proposal.version}",
-            dict(link.reference),
-            {"card": card, "track": self._track(proposal.id, None, t.language)},
+        await self.notices.to_channel(
+            item_of(proposal),
+            proposal.audience,
+            self._render(proposal, "proposal.notice_channel"),
+            purpose="channel",
+            version=proposal.version,
         )
 
-    @staticmethod
-    def _track(proposal_id: int, viewer_id: int | None, language: str) -> dict[str, Any]:
-        return {"item_type": ITEM, "item_id": proposal_id, "viewer_id": viewer_id, "language": language}
+    def _render(self, proposal: ProposalView, headline: str | None = None) -> Render:
+        """Draws the proposal's card for one reader (None: the forum channel)."""
+
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            view = await self.card_view(proposal, viewer, t)
+            return cards.proposal_card(t, view, headline=t(headline) if headline else None)
+
+        return render
 
     @staticmethod
     def item(proposal: ProposalView) -> tuple[str, int]:
         return ITEM, proposal.id
 
-    def track(self, proposal: ProposalView, viewer: MemberView, t: Translator) -> dict[str, Any]:
-        return self._track(proposal.id, viewer.id, t.language)
+    @staticmethod
+    def track(proposal: ProposalView, viewer: MemberView, t: Translator) -> dict[str, Any]:
+        return track(item_of(proposal), viewer.id, t.language)
 
     async def _translator(self, member: MemberView) -> Translator:
         return Translator(await self.members.language(member.id, self.settings.default_language))
@@ -434,46 +428,31 @@ class ProposalService:
         if actor.id == proposal.author_id:
             return
         author = await self.members.by_id(proposal.author_id)
-        reference = await self.members.personal_conversation(proposal.author_id)
-        if author is None or not reference:
+        if author is None:
             return
-        t = await self._translator(author)
-        await self.outbox.enqueue(
-            f"proposal:{proposal.id}:told:{proposal.version}",
-            reference,
-            {
-                "text": t(
-                    "proposal.told_author",
-                    number=proposal.number,
-                    status=t(f"status.proposal.{proposal.status.value}"),
-                    by=actor.name,
-                )
-            },
+
+        def text(t: Translator) -> str:
+            return t(
+                "proposal.told_author",
+                number=proposal.number,
+                status=t(f"status.proposal.{proposal.status.value}"),
+                by=actor.name,
+            )
+
+        await self.notices.tell(
+            author, item_of(proposal), proposal.audience, text, purpose="told", version=proposal.version
         )
 
     async def refresh_copies(self, proposal: ProposalView, *, skip_activity_id: str | None) -> None:
         """Every card posted about the proposal is updated in place to its new state."""
-        for copy in await self.copies.of(ITEM, proposal.id):
-            if copy.activity_id == skip_activity_id:
-                continue
-            viewer = await self.members.by_id(copy.viewer_id) if copy.viewer_id else None
-            t = Translator(copy.language)
-            allowed = (
-                can_see(viewer.viewer, proposal.audience)
-                if viewer is not None
-                else fit_for_channel(proposal.audience)
-            )
-            # A copy whose reader may no longer see the proposal is blanked, not left as it was.
-            card = (
-                cards.proposal_card(t, await self.card_view(proposal, viewer, t))
-                if allowed
-                else cards.withdrawn_card(t, proposal.number)
-            )
-            await self.outbox.enqueue(
-                f"proposal:{proposal.id}:copy:{copy.id}:v{proposal.version}",
-                dict(copy.reference),
-                {"card": card, "update_activity_id": copy.activity_id},
-            )
+        await self.notices.refresh(
+            item_of(proposal),
+            proposal.audience,
+            self._render(proposal),
+            lambda t: cards.withdrawn_card(t, proposal.number),
+            version=proposal.version,
+            skip_activity_id=skip_activity_id,
+        )
 
     # Editing --------------------------------------------------------------------------
     async def edit(
@@ -532,7 +511,7 @@ class ProposalService:
             )
         except StaleProposal:
             return Result(Outcome.STALE, await self.repo.get(proposal.id))
-        await self._drop_queued_notices(proposal, after)
+        await self.notices.withdraw(item_of(proposal), proposal.audience, after)
         await self.audit.record(
             "widened" if widening else "changed",
             ITEM,
@@ -552,27 +531,29 @@ class ProposalService:
         notes = [proposal.status_note] + [e.note for e in await self.repo.history(proposal.id)]
         return any(note and find_personal_numbers(note) for note in notes)
 
-    async def _drop_queued_notices(self, proposal: ProposalView, after: Audience) -> None:
-        """Notices still queued for readers who may no longer see the proposal are not sent."""
-        if not fit_for_channel(after):
-            await self.outbox.dismiss_queued(f"proposal:{proposal.id}:channel:")
-        for member in await self.members.approved():
-            if can_see(member.viewer, proposal.audience) and not can_see(member.viewer, after):
-                await self.outbox.dismiss_queued(f"proposal:{proposal.id}:", f":member:{member.id}")
-
     async def _notify_widened(self, proposal: ProposalView, before: Audience, actor: MemberView) -> None:
         """Those who may see the proposal only now are told, as for a new one."""
-        for member in await self.members.approved():
-            if (
-                member.id != actor.id
-                and member.agency.id in proposal.agency_ids
-                and not can_see(member.viewer, before)
-            ):
-                await self._send_card(
-                    proposal, member, f"proposal:{proposal.id}:widened:{proposal.version}:member:{member.id}"
-                )
+        newly = [
+            m
+            for m in await self.members.approved()
+            if m.id != actor.id and m.agency.id in proposal.agency_ids and not can_see(m.viewer, before)
+        ]
+        await self.notices.to_members(
+            item_of(proposal),
+            proposal.audience,
+            newly,
+            self._render(proposal, "proposal.notice_new"),
+            purpose="widened",
+            version=proposal.version,
+        )
         if not fit_for_channel(before):
-            await self._post_to_channel(proposal)
+            await self.notices.to_channel(
+                item_of(proposal),
+                proposal.audience,
+                self._render(proposal, "proposal.notice_channel"),
+                purpose="channel",
+                version=proposal.version,
+            )
 
 
 def _changes(proposal: ProposalView, form: FormResult) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.domain.notices import ItemRef, NoticeKey
 from bot.storage.common import dialect, insert_for, now
 from bot.storage.models import (
     OutboxMessage,
@@ -32,12 +33,25 @@ class Outbox:
         reference: dict[str, Any],
         payload: dict[str, Any],
         not_before: datetime | None = None,
+        *,
+        notice: NoticeKey | None = None,
     ) -> bool:
         """Queue a message; False when one with the same key was queued before. Without
-        `not_before` it is due at once, whatever the clock of the process that delivers it."""
+        `not_before` it is due at once, whatever the clock of the process that delivers it.
+        A `notice` is keyed by its item and recipient, in columns, so that it can be withdrawn."""
+        keyed: dict[str, Any] = {}
+        if notice is not None:
+            keyed = {
+                "item_type": notice.item.type,
+                "item_id": notice.item.id,
+                "purpose": notice.purpose,
+                "recipient": notice.recipient,
+                "item_version": notice.version,
+            }
         statement = (
             insert_for(self.session)(OutboxMessage)
             .values(
+                **keyed,
                 idempotency_key=idempotency_key,
                 conversation_id=str(reference.get("conversation", {}).get("id", "")),
                 reference=reference,
@@ -269,19 +283,18 @@ class Outbox:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def dismiss_queued(self, key_prefix: str, key_suffix: str = "") -> int:
-        """Entries still waiting whose key starts with `key_prefix` (and ends with `key_suffix`) are
-        closed unsent: what they carry is no longer for their recipient. One already claimed goes
-        out as it is."""
+    async def withdraw(self, item: ItemRef, recipient: str | None = None) -> int:
+        """Notices about `item` still waiting (for `recipient`, or for anyone) are closed unsent:
+        what they carry is no longer for their reader. One already claimed goes out as it is."""
+        statement = update(OutboxMessage).where(
+            OutboxMessage.item_type == item.type,
+            OutboxMessage.item_id == item.id,
+            OutboxMessage.status == "queued",
+        )
+        if recipient is not None:
+            statement = statement.where(OutboxMessage.recipient == recipient)
         result = await self.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
-                OutboxMessage.idempotency_key.endswith(key_suffix, autoescape=True),
-                OutboxMessage.status == "queued",
-            )
-            .values(status="dismissed")
-            .execution_options(synchronize_session=False)
+            statement.values(status="dismissed").execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -12,7 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dialogs.engine import Engine
-from bot.services.outbox import keep_card_copy
+from bot.services.notices import keep_card_copy
 from bot.settings import Settings
 from bot.teams.adapter import create_adapter
 from bot.teams.delivery import OutboxWorker

@@ -12,7 +12,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# BigInteger ids that are still INTEGER PRIMARY KEY (autoincrement) on SQLite.
 from bot.storage.models.base import Base, BigId
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-# BigInteger ids that are still INTEGER PRIMARY KEY (autoincrement) on SQLite.
 from bot.storage.models.base import Base, BigId
 
 
@@ -50,9 +49,16 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # why a dead entry is dead: refused | error | exhausted | unknown
     dead_reason: Mapped[str | None] = mapped_column(String(16))
+    # what the notice is about and for whom (bot.domain.notices.NoticeKey); empty for plain messages
+    item_type: Mapped[str | None] = mapped_column(String(32))
+    item_id: Mapped[int | None] = mapped_column(BigId)
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    recipient: Mapped[str | None] = mapped_column(String(64))
+    item_version: Mapped[int | None]
 
     __table_args__ = (
         UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
         Index("ix_outbox_due", "status", "not_before"),
         Index("ix_outbox_conversation", "conversation_id", "status"),
+        Index("ix_outbox_item_recipient", "item_type", "item_id", "recipient", "status"),
     )
