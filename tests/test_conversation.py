@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.i18n import Translator
 from bot.storage.models import AuditEntry, ChannelLink, Member
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE, STRANGER
 from tests.support.harness import Harness, actions_of, card_text
@@ -160,7 +161,7 @@ async def test_coordinator_may_not_appoint_coordinators(bot: Harness) -> None:
     response = await bot.submit(
         INSPECTOR, {"action": "registration.approve", "member_id": member_id, "role": "inspector"}
     )
-    assert "inte fatta det beslutet" in response.texts[0]
+    assert response.texts == [Translator("sv")("common.not_allowed")]  # refused before the handler
     async with bot.sessions() as session:
         assert (await session.get(Member, member_id)).status == "pending"
     pending = await bot.say(COORDINATOR, "väntande")
@@ -199,11 +200,17 @@ async def test_unknown_command_gets_a_hint(bot: Harness) -> None:
 
 
 async def test_unknown_card_action_is_refused_with_a_message(bot: Harness) -> None:
+    sv = Translator("sv")
     response = await bot.submit(STRANGER, {"action": "drop.tables"})
     assert response.status == 201
-    assert "känner jag inte igen" in response.texts[0]
+    assert response.texts == [sv("common.bad_card")]
+    # who may press a button is checked before its data: a stranger is refused either way
     response = await bot.submit(STRANGER, {"action": "registration.approve", "member_id": "1; --"})
-    assert "känner jag inte igen" in response.texts[0]
+    assert response.texts == [sv("common.not_allowed")]
+    await bot.say(ADMIN, "registrera mig")
+    await bot.submit(ADMIN, {"action": "register.submit", "agency": "SLK"})
+    response = await bot.submit(ADMIN, {"action": "registration.approve", "member_id": "1; --"})
+    assert response.texts == [sv("common.bad_card")]
 
 
 async def test_duplicate_activity_has_effects_once(bot: Harness) -> None:

@@ -223,7 +223,7 @@ async def test_narrow_proposal_is_invisible_to_other_agencies_and_the_channel(bo
         {"action": "proposal.open", "proposal_id": proposal_id},
         {"action": "proposal.transition", "proposal_id": proposal_id, "version": 1, "transition": "withdraw"},
         {"action": "proposal.edit", "proposal_id": proposal_id},
-        {**VALID, "action": "proposal.save", "proposal_id": proposal_id, "version": 1},
+        {**VALID, "action": "proposal.save", "proposal_id": proposal_id, "version": 1, "form_token": "x"},
     ):
         response = await bot.submit(POLICE, value)
         assert response.texts == [SV("proposal.not_found_card")], value

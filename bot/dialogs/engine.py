@@ -8,12 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import Outcome, Posted, Reply, Roster, Turn
 from bot.dialogs.general import welcome
-from bot.dialogs.router import Ctx, Router, active_flow, run_state
+from bot.dialogs.router import Ctx, Router, active_flow, permits, run_state
 from bot.domain.members import MemberView
 from bot.domain.text import command_words
 from bot.i18n import Translator, effective_language
@@ -116,15 +117,28 @@ class Engine:
         await conversations.send_privately(ctx.member, ctx.turn, private)
         ctx.outcome.replies = stays
 
+    async def _card_action(self, ctx: Ctx, value: dict[str, Any]) -> None:
+        """A card's button: its route, who may press it, then its data typed, then the handler."""
+        action = value.get("action")
+        route = self.router.actions.get(action) if isinstance(action, str) else None
+        if route is None:
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        if not permits(route.access, ctx):
+            ctx.say(ctx.t("common.not_allowed"))
+            return
+        try:
+            data = route.data.model_validate(value)
+        except ValidationError:
+            # Never echoed: what a forged or stale card carried may be anything.
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        await route.handler(ctx, data)
+
     async def _dispatch(self, ctx: Ctx) -> None:
         value = ctx.turn.value
         if isinstance(value, dict) and value:
-            action = value.get("action")
-            handler = self.router.actions.get(action) if isinstance(action, str) else None
-            if handler is None:
-                ctx.say(ctx.t("common.bad_card"))
-                return
-            await handler(ctx)
+            await self._card_action(ctx, value)
             return
         words = command_words(ctx.turn.text)
         flow = active_flow(ctx, self.router)

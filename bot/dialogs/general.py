@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.cards.common import cancelled_card
 from bot.cards.help import Welcome, WelcomeView, help_card, welcome_card
 from bot.conversation import Reply
-from bot.dialogs.router import Audience, Ctx, Router, end_flow
+from bot.dialogs.router import Access, Code, Ctx, Router, SubmitData, end_flow
 from bot.domain.members import MemberStatus
 from bot.i18n import Translator
 from bot.services.forms import FORM_KINDS, FormService
@@ -20,6 +20,10 @@ LANGUAGE_NAMES = {
 }
 # The commands an approved member's welcome offers, in this order, as far as their role allows.
 WELCOME_COMMANDS = ("help.cmd.propose", "help.cmd.proposals", "help.cmd.pending", "help.cmd.help")
+
+
+class CancelSubmit(SubmitData):
+    form_token: Code | None = None
 
 
 def register(router: Router) -> None:
@@ -44,14 +48,13 @@ def register(router: Router) -> None:
                 ctx.outcome.replies.append(Reply(card=cancelled_card(ctx.t), update_activity_id=activity_id))
         ctx.say(ctx.t("common.cancelled" if had_flow or closed else "common.nothing_to_cancel"))
 
-    @router.action("cancel")
-    async def cancel_from_card(ctx: Ctx) -> None:
+    @router.action("cancel", access=Access.EVERYONE, data=CancelSubmit)
+    async def cancel_from_card(ctx: Ctx, data: CancelSubmit) -> None:
         """The card's cancel button: the flow ends, the card's form is closed and the card says so."""
         end_flow(ctx)
         forms = FormService(ctx.session)
-        token = (ctx.turn.value or {}).get("form_token")
-        if token is not None:
-            checked = await forms.check(token, ctx.turn.user.aad_object_id, *FORM_KINDS)
+        if data.form_token is not None:
+            checked = await forms.check(data.form_token, ctx.turn.user.aad_object_id, *FORM_KINDS)
             if checked.form is None:
                 ctx.say(ctx.t("common.bad_card"))
                 return
@@ -69,7 +72,7 @@ def register(router: Router) -> None:
         "help.cmd.language",
         "språk",
         "language",
-        audience=Audience.REGISTERED,
+        access=Access.REGISTERED,
         shown=("språk svenska", "language english"),
     )
     async def language(ctx: Ctx) -> None:
@@ -91,7 +94,7 @@ def register(router: Router) -> None:
         ctx.t = Translator(wanted)
         ctx.say(ctx.t("language.chosen"))
 
-    @router.command("help.cmd.link", "koppla kanal", "link channel", audience=Audience.COORDINATOR)
+    @router.command("help.cmd.link", "koppla kanal", "link channel", access=Access.COORDINATOR)
     async def link_channel(ctx: Ctx) -> None:
         """Make this channel the forum channel (coordinators, in a team channel)."""
         if not ctx.turn.in_channel:

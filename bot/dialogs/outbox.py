@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from bot.cards.outbox import outbox_card
-from bot.dialogs.router import Audience, Ctx, Router, card_id
+from bot.dialogs.router import Access, CardId, Ctx, Router, SubmitData
 from bot.services.outbox import OutboxService
 
 
+class EntrySubmit(SubmitData):
+    entry_id: CardId
+
+
 def register(router: Router) -> None:
-    @router.command("help.cmd.outbox", "utkorg", "outbox", audience=Audience.ADMIN)
+    @router.command("help.cmd.outbox", "utkorg", "outbox", access=Access.ADMIN)
     async def show(ctx: Ctx) -> None:
         """Counts by state, and every dead letter with its buttons (personal chat: previews may be
         confidential)."""
@@ -18,14 +22,11 @@ def register(router: Router) -> None:
         service = OutboxService(ctx.session)
         ctx.send_card(outbox_card(ctx.t, await service.counts(), await service.dead_letters()))
 
-    async def decide(ctx: Ctx, retry: bool) -> None:
-        if not ctx.is_admin or not ctx.turn.personal:
+    async def decide(ctx: Ctx, data: EntrySubmit, retry: bool) -> None:
+        if not ctx.turn.personal:
             ctx.say(ctx.t("common.not_allowed"))
             return
-        entry_id = card_id((ctx.turn.value or {}).get("entry_id"))
-        if entry_id is None:
-            ctx.say(ctx.t("common.bad_card"))
-            return
+        entry_id = data.entry_id
         service = OutboxService(ctx.session)
         actor = ctx.member.id if ctx.member else None
         method = service.requeue if retry else service.dismiss
@@ -34,12 +35,12 @@ def register(router: Router) -> None:
             return
         ctx.replace_card(outbox_card(ctx.t, await service.counts(), await service.dead_letters()))
 
-    @router.action("outbox.retry")
-    async def retry(ctx: Ctx) -> None:
+    @router.action("outbox.retry", access=Access.ADMIN, data=EntrySubmit)
+    async def retry(ctx: Ctx, data: EntrySubmit) -> None:
         """Queue a dead letter again."""
-        await decide(ctx, True)
+        await decide(ctx, data, True)
 
-    @router.action("outbox.dismiss")
-    async def dismiss(ctx: Ctx) -> None:
+    @router.action("outbox.dismiss", access=Access.ADMIN, data=EntrySubmit)
+    async def dismiss(ctx: Ctx, data: EntrySubmit) -> None:
         """Close a dead letter without sending it."""
-        await decide(ctx, False)
+        await decide(ctx, data, False)

@@ -8,11 +8,14 @@ the card itself: FORM --submit, invalid--> FORM (values kept, errors by each fie
 from __future__ import annotations
 
 import re
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from bot.cards import proposals as cards
 from bot.conversation import Reply
-from bot.dialogs.router import Audience, Ctx, Router, card_id
-from bot.domain.proposals import Status, may_edit
+from bot.dialogs.router import Access, CardId, Code, Ctx, Router, SubmitData
+from bot.domain.proposals import LIMITS, Status, may_edit
 from bot.domain.visibility import fit_for_channel
 from bot.services.proposals import Outcome, ProposalService, Result
 
@@ -31,41 +34,68 @@ def service(ctx: Ctx) -> ProposalService:
     return ProposalService(ctx.session, ctx.settings, ctx.clock)
 
 
+class NewSubmit(SubmitData):
+    """The proposal form; its inputs ride along and are checked field by field."""
+
+    form_token: Code
+
+
+class SaveSubmit(SubmitData):
+    """The edit form, or the confirmation that widens who may see it."""
+
+    proposal_id: CardId
+    version: CardId
+    form_token: Code
+    confirm_widen: bool = False
+
+
+class ProposalSubmit(SubmitData):
+    proposal_id: CardId
+
+
+class TransitionSubmit(SubmitData):
+    proposal_id: CardId
+    version: CardId
+    transition: Code
+    note: Annotated[str, Field(max_length=LIMITS["note"] * 2)] = ""
+
+
+class ListSubmit(SubmitData):
+    page: Annotated[int, Field(strict=True, ge=1, le=9999)] = 1
+    status: Code | None = None
+    industry: Code | None = None
+    agency: Code | None = None
+    mine: Literal[1] | None = None
+
+
 def register(router: Router) -> None:
-    @router.command("help.cmd.propose", "föreslå", "propose", "nytt förslag", audience=Audience.MEMBER)
+    @router.command("help.cmd.propose", "föreslå", "propose", "nytt förslag", access=Access.MEMBER)
     async def propose(ctx: Ctx) -> None:
         """The proposal form; asked for in a channel, it goes to the member's personal chat."""
-        if ctx.member is None:
-            ctx.say(ctx.t("common.not_allowed"))
-            return
         proposals = service(ctx)
-        form, track = await proposals.new_form(ctx.t, ctx.member)
+        form, track = await proposals.new_form(ctx.t, ctx.me)
         if ctx.turn.personal:
             ctx.outcome.replies.append(Reply(card=form, track=track))
             return
         if not await ctx.forum.send_personal(
-            ctx.member, f"proposal-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}", form, track
+            ctx.me, f"proposal-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}", form, track
         ):
             ctx.say(ctx.t("proposal.open_personal_chat"))
             return
         ctx.say(ctx.t("proposal.form_sent_privately"))
 
-    @router.action("proposal.submit")
-    async def submitted(ctx: Ctx) -> None:
+    @router.action("proposal.submit", access=Access.MEMBER, data=NewSubmit)
+    async def submitted(ctx: Ctx, data: NewSubmit) -> None:
         """A new proposal's form was submitted."""
-        if not ctx.approved or ctx.member is None:
-            ctx.say(ctx.t("common.not_allowed"))
-            return
         if not ctx.turn.personal:  # others read along in a group chat or channel
             ctx.say(ctx.t("proposal.edit_personal_only"))
             return
         proposals = service(ctx)
-        value = ctx.turn.value or {}
-        result = await proposals.create(ctx.member, value)
+        result = await proposals.create(ctx.me, ctx.turn.value or {})
         if result.outcome is Outcome.INVALID and result.form is not None:
             ctx.replace_card(
                 await proposals.form(
-                    ctx.t, result.form.values, result.form.errors, form_token=str(value["form_token"])
+                    ctx.t, result.form.values, result.form.errors, form_token=data.form_token
                 )
             )
             return
@@ -73,18 +103,18 @@ def register(router: Router) -> None:
             ctx.say(ctx.t("proposal.form_out_of_date"))
             return
         key = "proposal.created" if result.outcome is Outcome.DONE else "proposal.already_created"
-        view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
+        view = await proposals.card_view(result.proposal, ctx.me, ctx.t)
         ctx.replace_card(
             cards.proposal_card(ctx.t, view, headline=ctx.t(key, number=view.number)),
-            track=proposals.track(result.proposal, ctx.member, ctx.t),
+            track=proposals.track(result.proposal, ctx.me, ctx.t),
         )
 
-    @router.command("help.cmd.my_proposals", "mina förslag", "my proposals", audience=Audience.MEMBER)
+    @router.command("help.cmd.my_proposals", "mina förslag", "my proposals", access=Access.MEMBER)
     async def mine(ctx: Ctx) -> None:
         """The member's own proposals, every status."""
         await show_list(ctx, mine=True, filters=parse_filters(ctx.args))
 
-    @router.command("help.cmd.proposals", "förslag", "proposals", "proposal", audience=Audience.MEMBER)
+    @router.command("help.cmd.proposals", "förslag", "proposals", "proposal", access=Access.MEMBER)
     async def listing(ctx: Ctx) -> None:
         """Open proposals the member may see; with a number, that proposal and its history."""
         words = ctx.args.split()
@@ -93,68 +123,55 @@ def register(router: Router) -> None:
             return
         await show_list(ctx, mine=False, filters=parse_filters(ctx.args))
 
-    @router.action("proposal.list")
-    async def list_page(ctx: Ctx) -> None:
+    @router.action("proposal.list", access=Access.MEMBER, data=ListSubmit)
+    async def list_page(ctx: Ctx, data: ListSubmit) -> None:
         """Another page of a list."""
-        value = ctx.turn.value or {}
         filters = {
-            k: str(value[k])[:40]
-            for k in ("status", "industry", "agency", "mine")
-            if isinstance(value.get(k), str)
+            k: v
+            for k, v in (("status", data.status), ("industry", data.industry), ("agency", data.agency))
+            if v
         }
-        page = card_id(value.get("page"))
-        filters["page"] = str(page if page is not None and page < 10_000 else 1)
-        await show_list(ctx, mine=filters.pop("mine", "") == "1", filters=filters, replace=ctx.turn.personal)
+        filters["page"] = str(data.page)
+        await show_list(ctx, mine=data.mine == "1", filters=filters, replace=ctx.turn.personal)
 
-    @router.action("proposal.open")
-    async def open_from_card(ctx: Ctx) -> None:
+    @router.action("proposal.open", access=Access.MEMBER, data=ProposalSubmit)
+    async def open_from_card(ctx: Ctx, data: ProposalSubmit) -> None:
         """A proposal's details and history."""
-        await open_one(ctx, proposal_id=card_id((ctx.turn.value or {}).get("proposal_id")))
+        await open_one(ctx, proposal_id=data.proposal_id)
 
-    @router.command("help.cmd.edit", "ändra", "edit", audience=Audience.MEMBER)
+    @router.command("help.cmd.edit", "ändra", "edit", access=Access.MEMBER)
     async def edit_command(ctx: Ctx) -> None:
         """The edit form of a proposal, by number."""
         if not ctx.turn.personal:
             ctx.say(ctx.t("proposal.edit_personal_only"))
             return
-        if ctx.member is None:
-            ctx.say(ctx.t("common.not_allowed"))
-            return
-        proposal = await service(ctx).find(ctx.member, ctx.args)
+        proposal = await service(ctx).find(ctx.me, ctx.args)
         if proposal is None:
             ctx.say(ctx.t("proposal.not_found", number=_number_typed(ctx.args)))
             return
         await send_edit_form(ctx, proposal.id)
 
-    @router.action("proposal.edit")
-    async def edit_from_card(ctx: Ctx) -> None:
+    @router.action("proposal.edit", access=Access.MEMBER, data=ProposalSubmit)
+    async def edit_from_card(ctx: Ctx, data: ProposalSubmit) -> None:
         """The edit button on a proposal card; pressed in a channel, the form comes in personal chat."""
-        await send_edit_form(ctx, card_id((ctx.turn.value or {}).get("proposal_id")))
+        await send_edit_form(ctx, data.proposal_id)
 
-    @router.action("proposal.save")
-    async def save(ctx: Ctx) -> None:
+    @router.action("proposal.save", access=Access.MEMBER, data=SaveSubmit)
+    async def save(ctx: Ctx, data: SaveSubmit) -> None:
         """The edit form, or the confirmation of a wider visibility, was submitted."""
-        if not ctx.approved or ctx.member is None:
-            ctx.say(ctx.t("common.not_allowed"))
-            return
         if not ctx.turn.personal:
             ctx.say(ctx.t("proposal.edit_personal_only"))
             return
-        value = ctx.turn.value or {}
-        proposal_id, version = card_id(value.get("proposal_id")), card_id(value.get("version"))
-        if proposal_id is None or version is None:
-            ctx.say(ctx.t("common.bad_card"))
-            return
         proposals = service(ctx)
         result = await proposals.edit(
-            ctx.member,
-            proposal_id,
-            version,
-            value,
-            confirm_widen=value.get("confirm_widen") is True,
+            ctx.me,
+            data.proposal_id,
+            data.version,
+            ctx.turn.value or {},
+            confirm_widen=data.confirm_widen,
             clicked_activity_id=ctx.turn.reply_to_id,
         )
-        token = str(value.get("form_token"))
+        token = data.form_token
         if result.outcome is Outcome.INVALID and result.form and result.proposal:
             ctx.replace_card(
                 await proposals.form(
@@ -174,7 +191,7 @@ def register(router: Router) -> None:
                 )
             )
         elif result.outcome in (Outcome.DONE, Outcome.UNCHANGED, Outcome.ALREADY) and result.proposal:
-            view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
+            view = await proposals.card_view(result.proposal, ctx.me, ctx.t)
             key = {
                 Outcome.DONE: "proposal.saved",
                 Outcome.UNCHANGED: "proposal.unchanged",
@@ -182,26 +199,22 @@ def register(router: Router) -> None:
             }[result.outcome]
             ctx.replace_card(
                 cards.proposal_card(ctx.t, view, headline=ctx.t(key, number=view.number)),
-                track=proposals.track(result.proposal, ctx.member, ctx.t),
+                track=proposals.track(result.proposal, ctx.me, ctx.t),
             )
         else:
             await refused(ctx, result)
 
-    @router.action("proposal.transition")
-    async def transition(ctx: Ctx) -> None:
+    @router.action("proposal.transition", access=Access.MEMBER, data=TransitionSubmit)
+    async def transition(ctx: Ctx, data: TransitionSubmit) -> None:
         """A lifecycle button on a proposal card; in the channel only the card itself changes there."""
-        value = ctx.turn.value or {}
-        proposal_id, version = card_id(value.get("proposal_id")), card_id(value.get("version"))
-        name, note = value.get("transition"), value.get("note", "")
-        if ctx.member is None or not ctx.approved:
-            ctx.say(ctx.t("common.not_allowed"))
-            return
-        if proposal_id is None or version is None or not isinstance(name, str) or not isinstance(note, str):
-            ctx.say(ctx.t("common.bad_card"))
-            return
         proposals = service(ctx)
         result = await proposals.transition(
-            ctx.member, proposal_id, version, name, note, clicked_activity_id=ctx.turn.reply_to_id
+            ctx.me,
+            data.proposal_id,
+            data.version,
+            data.transition,
+            data.note,
+            clicked_activity_id=ctx.turn.reply_to_id,
         )
         if result.outcome is not Outcome.DONE or result.proposal is None:
             await refused(ctx, result)
@@ -209,10 +222,10 @@ def register(router: Router) -> None:
         moved = ctx.t(
             "proposal.moved",
             status=ctx.t(f"status.proposal.{result.proposal.status.value}"),
-            by=ctx.member.name,
+            by=ctx.me.name,
         )
         if ctx.turn.personal:
-            view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
+            view = await proposals.card_view(result.proposal, ctx.me, ctx.t)
             ctx.replace_card(cards.proposal_card(ctx.t, view, headline=moved))
             return
         # the channel's copy shows what every member may see; the member hears the rest privately
@@ -234,11 +247,11 @@ async def refused(ctx: Ctx, result: Result) -> None:
         ctx.say(ctx.t("proposal.not_found_card"))
     elif result.outcome is Outcome.FORBIDDEN:
         ctx.say(ctx.t("proposal.forbidden", number=number))
-    elif result.outcome is Outcome.STALE and result.proposal and ctx.member:
+    elif result.outcome is Outcome.STALE and result.proposal:
         proposals = service(ctx)
         ctx.say(ctx.t("proposal.stale", number=number))
         if ctx.turn.personal:
-            view = await proposals.card_view(result.proposal, ctx.member, ctx.t)
+            view = await proposals.card_view(result.proposal, ctx.me, ctx.t)
             ctx.replace_card(cards.proposal_card(ctx.t, view))
         elif fit_for_channel(result.proposal.audience):
             view = await proposals.card_view(result.proposal, None, ctx.t)
@@ -258,30 +271,24 @@ def _number_typed(args: str) -> str:
 
 async def send_edit_form(ctx: Ctx, proposal_id: int | None) -> None:
     """The edit form, in the member's personal chat."""
-    if ctx.member is None or not ctx.approved:
-        ctx.say(ctx.t("common.not_allowed"))
-        return
     proposals = service(ctx)
-    proposal = await proposals.visible(ctx.member, proposal_id) if proposal_id is not None else None
+    proposal = await proposals.visible(ctx.me, proposal_id) if proposal_id is not None else None
     if proposal is None:
         ctx.say(ctx.t("proposal.not_found_card"))
         return
-    if not may_edit(ctx.member, proposal.status, proposal.author_id, proposal.audience):
+    if not may_edit(ctx.me, proposal.status, proposal.author_id, proposal.audience):
         ctx.say(ctx.t("proposal.not_editable", number=proposal.number))
         return
-    form, track = await proposals.edit_form(ctx.t, ctx.member, proposal)
+    form, track = await proposals.edit_form(ctx.t, ctx.me, proposal)
     ctx.outcome.replies.append(Reply(card=form, track=track))
 
 
 async def open_one(ctx: Ctx, *, number: str | None = None, proposal_id: int | None = None) -> None:
-    if ctx.member is None or not ctx.approved:
-        ctx.say(ctx.t("common.not_allowed"))
-        return
     proposals = service(ctx)
     proposal = (
-        await proposals.find(ctx.member, number)
+        await proposals.find(ctx.me, number)
         if number
-        else (await proposals.visible(ctx.member, proposal_id) if proposal_id is not None else None)
+        else (await proposals.visible(ctx.me, proposal_id) if proposal_id is not None else None)
     )
     if proposal is None:
         ctx.say(
@@ -295,13 +302,13 @@ async def open_one(ctx: Ctx, *, number: str | None = None, proposal_id: int | No
     if not ctx.private and not fit_for_channel(proposal.audience):
         ctx.say(ctx.t("proposal.channel_forum_only", number=_number_typed(number or "")))
         return
-    viewer = ctx.member if ctx.private else None
+    viewer = ctx.me if ctx.private else None
     view = await proposals.card_view(proposal, viewer, ctx.t)
-    history = await proposals.opened(ctx.member, proposal, shared_chat=not ctx.private)
+    history = await proposals.opened(ctx.me, proposal, shared_chat=not ctx.private)
     ctx.outcome.replies.append(
         Reply(
             card=cards.proposal_card(ctx.t, view),
-            track=proposals.track(proposal, ctx.member, ctx.t) if viewer is not None else None,
+            track=proposals.track(proposal, ctx.me, ctx.t) if viewer is not None else None,
         )
     )
     ctx.send_card(cards.history_card(ctx.t, view, history))
@@ -318,9 +325,6 @@ def parse_filters(args: str) -> dict[str, str]:
 
 
 async def show_list(ctx: Ctx, *, mine: bool, filters: dict[str, str], replace: bool = False) -> None:
-    if ctx.member is None or not ctx.approved:
-        ctx.say(ctx.t("common.not_allowed"))
-        return
     status = filters.get("status")
     if status is not None and status not in {s.value for s in Status}:
         ctx.say(ctx.t("proposal.bad_status", statuses=", ".join(s.value for s in Status)))
@@ -328,7 +332,7 @@ async def show_list(ctx: Ctx, *, mine: bool, filters: dict[str, str], replace: b
     page = int(filters["page"]) if re.fullmatch(r"[0-9]{1,4}", filters.get("page", "")) else 1
     proposals = service(ctx)
     rows, more = await proposals.listing(
-        ctx.member,
+        ctx.me,
         mine=mine,
         status=status,
         industry=filters.get("industry"),

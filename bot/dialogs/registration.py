@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from bot.cards.common import card, heading, text
 from bot.cards.membership import registration_card, registration_sent_card
-from bot.dialogs.router import END, Ctx, Flow, Router, start_flow
+from bot.dialogs.router import END, Access, Code, Ctx, Flow, Router, SubmitData, start_flow
 from bot.domain.text import command_words
 from bot.services.forum import RegistrationResult
 
 CHOOSING_AGENCY = "choosing_agency"
+
+
+class RegistrationSubmit(SubmitData):
+    agency: Code | None = None
 
 
 def register(router: Router) -> None:
@@ -48,14 +52,14 @@ def register(router: Router) -> None:
         ctx.say(ctx.t("registration.or_type", codes=", ".join(a.code for a in agencies)))
         start_flow(ctx, flow, CHOOSING_AGENCY)
 
-    @router.action("register.submit")
-    async def submitted(ctx: Ctx) -> None:
+    @router.action("register.submit", access=Access.EVERYONE, data=RegistrationSubmit)
+    async def submitted(ctx: Ctx, data: RegistrationSubmit) -> None:
         """The registration card was submitted (only ever shown in personal chat)."""
         if not ctx.turn.personal:
             ctx.say(ctx.t("registration.personal_only"))
             return
-        code = (ctx.turn.value or {}).get("agency")
-        if not isinstance(code, str) or not code:
+        code = data.agency
+        if not code:
             agencies = await ctx.forum.agencies.active()
             ctx.replace_card(registration_card(ctx.t, agencies, error=ctx.t("registration.agency_required")))
             return

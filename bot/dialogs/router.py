@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.common import Card
@@ -22,16 +24,6 @@ from bot.services.forum import ForumService
 from bot.settings import Settings
 
 END = "END"
-
-# Ids in card data are 64-bit in storage: anything else is a forged or broken card.
-_MAX_ID = 2**63 - 1
-
-
-def card_id(value: Any) -> int | None:
-    """A positive 64-bit id from card data, or None."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID:
-        return value
-    return None
 
 
 @dataclass
@@ -59,6 +51,13 @@ class Ctx:
     @property
     def approved(self) -> bool:
         return self.member is not None and self.member.approved
+
+    @property
+    def me(self) -> MemberView:
+        """The approved member acting: what a route for members guarantees before its handler."""
+        if self.member is None or not self.member.approved:
+            raise PermissionError("a members' route ran for someone who is not an approved member")
+        return self.member
 
     @property
     def shared_submit(self) -> bool:
@@ -89,18 +88,58 @@ class Ctx:
 
 Handler = Callable[[Ctx], Awaitable[None]]
 StateHandler = Callable[[Ctx], Awaitable[str]]
+# A card action's handler gets the submit's data, parsed and typed.
+ActionHandler = Callable[[Ctx, Any], Awaitable[None]]
 
 
-class Audience:
-    """Who a command is for: it is listed in their help and refused to others."""
+class Access(StrEnum):
+    """Who may use a command or press a card's button: it is listed in their help and refused to
+    others before any handler runs. (Who may *see* an item is visibility's business.)"""
 
     EVERYONE = "everyone"
     # Approved or pending members. Others may type it (the command tells them to register) but do
     # not see it in their help.
     REGISTERED = "registered"
-    MEMBER = "member"
+    MEMBER = "member"  # approved members
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+
+
+def permits(access: Access, ctx: Ctx) -> bool:
+    match access:
+        case Access.EVERYONE | Access.REGISTERED:
+            return True
+        case Access.MEMBER:
+            return ctx.approved
+        case Access.COORDINATOR:
+            return ctx.is_admin or (
+                ctx.approved and ctx.member is not None and ctx.member.has(Role.COORDINATOR)
+            )
+        case Access.ADMIN:
+            return ctx.is_admin
+    raise ValueError(f"unknown access {access!r}")
+
+
+class SubmitData(BaseModel):
+    """The data of a card's button, as the bot drew it. Anything else (wrong types, missing fields,
+    oversize values) means a forged or out-of-date card. Extra fields are the card's inputs."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    action: str
+
+
+# Ids in card data are positive 64-bit integers, as stored.
+CardId = Annotated[int, Field(strict=True, gt=0, le=2**63 - 1)]
+# A short text from a button's data (a code, a name of a transition), never free text.
+Code = Annotated[str, Field(max_length=64)]
+
+
+@dataclass(frozen=True)
+class Action:
+    handler: ActionHandler
+    access: Access
+    data: type[SubmitData]
 
 
 @dataclass(frozen=True)
@@ -108,7 +147,7 @@ class Command:
     key: str  # message catalogue key of its help line
     words: tuple[str, ...]  # Swedish and English phrasings, lower case
     handler: Handler
-    audience: str = Audience.EVERYONE
+    access: Access = Access.EVERYONE
     in_help: bool = True
     shown: tuple[str, str] | None = None  # its help row's Swedish and English phrasing, if not words[:2]
 
@@ -127,28 +166,36 @@ class Flow:
 class Router:
     def __init__(self) -> None:
         self.commands: list[Command] = []
-        self.actions: dict[str, Handler] = {}
+        self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
 
     def command(
         self,
         key: str,
         *words: str,
-        audience: str = Audience.EVERYONE,
+        access: Access = Access.EVERYONE,
         in_help: bool = True,
         shown: tuple[str, str] | None = None,
     ) -> Callable[[Handler], Handler]:
+        access = Access(access)  # an unknown value fails here, at start-up
+
         def register(handler: Handler) -> Handler:
-            self.commands.append(Command(key, tuple(words), handler, audience, in_help, shown))
+            self.commands.append(Command(key, tuple(words), handler, access, in_help, shown))
             return handler
 
         return register
 
-    def action(self, action_id: str) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def action(
+        self, action_id: str, *, access: Access, data: type[SubmitData] = SubmitData
+    ) -> Callable[[ActionHandler], ActionHandler]:
+        """Route a card button by its action id; `access` is checked and `data` parsed before the
+        handler runs."""
+        access = Access(access)
+
+        def register(handler: ActionHandler) -> ActionHandler:
             if action_id in self.actions:
                 raise ValueError(f"action {action_id} routed twice")
-            self.actions[action_id] = handler
+            self.actions[action_id] = Action(handler, access, data)
             return handler
 
         return register
@@ -169,20 +216,14 @@ class Router:
         return (best[0], best[1]) if best else None
 
     def allowed(self, command: Command, ctx: Ctx) -> bool:
-        if command.audience in (Audience.EVERYONE, Audience.REGISTERED):
-            return True
-        if command.audience == Audience.MEMBER:
-            return ctx.approved or ctx.is_admin
-        if command.audience == Audience.ADMIN:
-            return ctx.is_admin
-        return ctx.is_admin or (ctx.member is not None and ctx.member.has(Role.COORDINATOR))
+        return permits(command.access, ctx)
 
     def help_lines(self, ctx: Ctx) -> list[Command]:
         registered = ctx.member is not None and ctx.member.registered
         return [
             c
             for c in self.commands
-            if c.in_help and self.allowed(c, ctx) and (c.audience != Audience.REGISTERED or registered)
+            if c.in_help and self.allowed(c, ctx) and (c.access is not Access.REGISTERED or registered)
         ]
 
 
