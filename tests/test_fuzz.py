@@ -12,7 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.storage.models import AuditEntry, Member, Proposal, ProposalEvent
+from bot.storage.models import (
+    AuditEntry,
+    BotStateRow,
+    Member,
+    ProcessedActivity,
+    Proposal,
+    ProposalEvent,
+)
+from bot.teams.http import MAX_DEPTH
 from tests.conftest import ADMIN, STRANGER, make_settings, truncate
 from tests.support import teams
 from tests.support.connector import FakeConnector
@@ -66,6 +74,112 @@ def test_random_json_bodies(server: HarnessThread, body: object) -> None:
     status, answer = post(server, json.dumps(body).encode())
     assert status in ALLOWED, (status, answer)
     assert "Traceback" not in json.dumps(answer, default=str)
+
+
+def nested(depth: int, kinds: list[str]) -> str:
+    """`depth` arrays and objects inside each other, in the order of `kinds` over and over."""
+    openers = ["[" if kinds[i % len(kinds)] == "array" else '{"k": ' for i in range(depth)]
+    closers = ["]" if opener == "[" else "}" for opener in reversed(openers)]
+    return "".join(openers) + "1" + "".join(closers)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    depth=st.integers(min_value=MAX_DEPTH + 1, max_value=5000),
+    kinds=st.lists(st.sampled_from(["array", "object"]), min_size=1, max_size=3),
+    inside=st.sampled_from([None, "value", "channelData", "entities", "attachments", "from", "text"]),
+)
+def test_deeply_nested_bodies_are_400(
+    server: HarnessThread, depth: int, kinds: list[str], inside: str | None
+) -> None:
+    """Nesting past Python's recursion limit made json.loads raise RecursionError (a 500)."""
+    blob = nested(depth, kinds)
+    if inside is None:
+        body = blob
+    else:
+        activity = teams.message(teams.personal, server.harness.connector.url, STRANGER, "hjälp")
+        activity[inside] = "MARK"
+        body = json.dumps(activity).replace('"MARK"', blob)
+    status, answer = post(server, body.encode())
+    assert status == 400, (status, answer)
+    assert "Traceback" not in json.dumps(answer, default=str)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    depth=st.integers(min_value=1, max_value=MAX_DEPTH - 2),
+    kinds=st.lists(st.sampled_from(["array", "object"]), min_size=1, max_size=3),
+)
+def test_nesting_within_the_limit_is_an_activity(server: HarnessThread, depth: int, kinds: list[str]) -> None:
+    activity = teams.message(teams.personal, server.harness.connector.url, STRANGER, "hjälp")
+    activity["channelData"]["extra"] = "MARK"  # the activity itself is two levels deep there
+    status, answer = post(server, json.dumps(activity).replace('"MARK"', nested(depth, kinds)).encode())
+    assert status == 201, (status, answer)
+
+
+# a string with one lone surrogate: text around it holds none, so it can never become a pair
+lone_surrogates = st.builds(
+    lambda before, code, after: before + chr(code) + after,
+    st.text(max_size=6),
+    st.integers(min_value=0xD800, max_value=0xDFFF),
+    st.text(max_size=6),
+)
+SURROGATE_PLACES = [
+    ("text",),
+    ("id",),
+    ("locale",),
+    ("replyToId",),
+    ("from", "name"),
+    ("from", "id"),
+    ("from", "aadObjectId"),
+    ("conversation", "id"),
+    ("channelData", "tenant", "id"),
+    ("value", "agency"),
+    ("value", None),  # a key
+    ("entities", 0, "text"),
+]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    place=st.sampled_from(SURROGATE_PLACES),
+    bad=lone_surrogates,
+    escaped=st.booleans(),
+)
+def test_lone_surrogates_are_400_and_write_nothing(
+    server: HarnessThread, place: tuple[str | int | None, ...], bad: str, escaped: bool
+) -> None:
+    harness = server.harness
+    value = {"action": "register.submit", "agency": "MHF"}
+    activity = teams.submit(teams.personal, harness.connector.url, STRANGER, value, None)
+    activity["text"] = "registrera mig"
+    activity["entities"] = [{"type": "clientInfo", "text": "x"}]
+    *parents, last = place
+    node: Any = activity
+    for key in parents:
+        node = node[key]
+    if last is None:
+        node[bad] = "v"
+    else:
+        node[last] = bad
+    if escaped:  # as the JSON escape, backslash u and four hex digits
+        body = json.dumps(activity).encode()
+    else:  # as the three bytes UTF-8 would have for it, which Python's JSON decoder lets through
+        body = json.dumps(activity, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+    async def counts() -> tuple[int, ...]:
+        found = []
+        async with harness.sessions() as session:
+            for model in (ProcessedActivity, Member, AuditEntry, BotStateRow):
+                found.append(int(await session.scalar(select(func.count()).select_from(model)) or 0))
+        return tuple(found)
+
+    before = server.run(counts())
+    sent = len(harness.connector.requests)
+    status, answer = post(server, body)
+    assert status == 400, (status, answer, place, bad)
+    assert server.run(counts()) == before
+    assert len(harness.connector.requests) == sent
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

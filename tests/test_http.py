@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import STRANGER
+from tests.conftest import ADMIN, STRANGER
 from tests.support import teams
 from tests.support.harness import Harness
 
@@ -124,3 +124,107 @@ async def test_group_chat_mention_is_answered(bot: Harness) -> None:
     response = await bot.say(STRANGER, "hjälp", where="group")
     assert response.status == 201
     assert response.cards
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 1000 + b"]" * 1000,  # 2 KB that makes json.loads recurse past Python's limit
+        b'{"a":' * 1000 + b"1" + b"}" * 1000,
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["arrays", "objects", "arrays-200k"],
+)
+async def test_deeply_nested_body_is_400(bot: Harness, body: bytes) -> None:
+    status, answer = await bot.post_raw(body, JSON)
+    assert status == 400, answer
+    assert "Traceback" not in json.dumps(answer)
+    assert bot.connector.sent() == []
+
+
+@pytest.mark.parametrize("field", ["value", "channelData", "entities"])
+async def test_deep_nesting_inside_an_activity_is_400(bot: Harness, field: str) -> None:
+    activity = teams.message(teams.personal, bot.connector.url, STRANGER, "hjälp")
+    activity[field] = "MARK"
+    body = json.dumps(activity).replace('"MARK"', '{"a": [' * 200 + "1" + "]}" * 200)
+    status, answer = await bot.post_raw(body, JSON)
+    assert status == 400, answer
+    assert bot.connector.sent() == []
+
+
+async def test_moderate_nesting_in_a_card_submit_is_accepted(bot: Harness) -> None:
+    value: dict = {"action": "cancel"}
+    node = value
+    for _ in range(20):  # deeper than any Teams activity, well within the limit
+        node["inner"] = {}
+        node = node["inner"]
+    response = await bot.submit(STRANGER, value)
+    assert response.status == 201
+
+
+async def _rows(bot: Harness, model: type) -> int:
+    from sqlalchemy import func, select
+
+    async with bot.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+LONE = "\\ud800"  # a lone surrogate, as the JSON escape that carries it
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("conversation", "id"),
+        ("from", "name"),
+        ("from", "id"),
+        ("text",),
+        ("locale",),
+        ("id",),
+        ("value", "agency"),
+        ("value", None),  # a key, not a value
+        ("channelData", "tenant", "id"),
+    ],
+    ids=lambda path: ".".join(part or "<key>" for part in path),
+)
+async def test_lone_surrogate_in_any_string_is_400_and_nothing_is_written(
+    bot: Harness, path: tuple[str | None, ...]
+) -> None:
+    from bot.storage.models import AuditEntry, BotStateRow, Member, ProcessedActivity
+
+    # an administrator's registration: accepted, it would write a member at once
+    value = {"action": "register.submit", "agency": "MHF"}
+    activity = teams.submit(teams.personal, bot.connector.url, ADMIN, value, None)
+    *parents, last = path
+    node = activity
+    for key in parents:
+        node = node[key]
+    if last is None:
+        node["MARK"] = "v"
+    else:
+        node[last] = "MARK"
+    body = json.dumps(activity).replace("MARK", f"x{LONE}y")
+    status, answer = await bot.post_raw(body, JSON)
+    assert status == 400, answer
+    assert "error" in answer
+    assert bot.connector.sent() == []
+    for model in (ProcessedActivity, Member, AuditEntry, BotStateRow):
+        assert await _rows(bot, model) == 0, model
+    # without the surrogate the same body is an activity (a foreign tenant's, for the tenant id)
+    assert (await bot.post_raw(body.replace(LONE, ""), JSON))[0] in (201, 403)
+
+
+async def test_lone_surrogate_as_raw_bytes_is_400(bot: Harness) -> None:
+    activity = teams.message(teams.personal, bot.connector.url, STRANGER, "MARK")
+    body = json.dumps(activity).encode().replace(b"MARK", "\ud800".encode("utf-8", "surrogatepass"))
+    status, answer = await bot.post_raw(body, JSON)
+    assert status == 400, answer
+    assert bot.connector.sent() == []
+
+
+async def test_a_surrogate_pair_is_a_character_and_accepted(bot: Harness) -> None:
+    activity = teams.message(teams.personal, bot.connector.url, STRANGER, "hjälp 😀")
+    body = json.dumps(activity)  # the emoji written as the escape pair \ud83d\ude00
+    assert "\\ud83d\\ude00" in body
+    status, _ = await bot.post_raw(body, JSON)
+    assert status == 201

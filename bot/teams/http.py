@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 from botbuilder.core import Bot, serializer_helper
@@ -17,8 +17,38 @@ from bot.teams.convert import tenant_of
 log = logging.getLogger(__name__)
 
 
+# Deeper than any activity Teams sends (a card submit's value is flat, a card a few levels deep),
+# and shallow enough that no later recursive walk (msrest, copy, json) runs out of stack.
+MAX_DEPTH = 64
+
+
 def problem(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
+
+
+def _unfit(data: object) -> str | None:
+    """Why parsed JSON may not go further: nested too deep, or a string (value or key) that is
+    not Unicode text, i.e. holds a lone surrogate, which JSON's \\uD800 escapes can carry and
+    which would fail only later, when encoded for the database or the connector."""
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            strings: Iterable[str] = (node,)
+        elif isinstance(node, dict | list):
+            if depth >= MAX_DEPTH:
+                return "body is nested too deeply"
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+            strings = node.keys() if isinstance(node, dict) else ()
+        else:
+            continue
+        for text in strings:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return "body holds a string that is not valid Unicode (a lone surrogate)"
+    return None
 
 
 def parse_activity(body: bytes) -> Activity | str:
@@ -27,6 +57,11 @@ def parse_activity(body: bytes) -> Activity | str:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return "body is not JSON"
+    except RecursionError:  # the decoder recurses once per level of nesting
+        return "body is nested too deeply"
+    unfit = _unfit(data)
+    if unfit:
+        return unfit
     if not isinstance(data, dict):
         return "body is not a JSON object"
     if not isinstance(data.get("type"), str) or not data["type"]:
