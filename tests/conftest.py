@@ -103,6 +103,7 @@ def connector_thread() -> Iterator[FakeConnector]:
 def connector(connector_thread: FakeConnector) -> FakeConnector:
     connector_thread.clear()
     connector_thread.faults.clear()
+    connector_thread.roster_gate = None
     return connector_thread
 
 

@@ -246,3 +246,23 @@ async def test_concurrent_duplicate_deliveries_have_effects_once(bot: Harness) -
     assert len(created) == 1 and len(members) == 1
     replies = [a for a in bot.connector.sent(STRANGER.personal_conversation) if "väntar nu" in str(a)]
     assert len(replies) == 1
+
+
+async def test_a_slow_roster_lookup_holds_no_transaction(bot: Harness) -> None:
+    """Registering asks Teams' roster who the user is; no other turn waits for that answer."""
+    import asyncio
+
+    await forum_with_members(bot)
+    gate = bot.connector.hold_roster()
+    await bot.say(STRANGER, "registrera mig")
+    registering = asyncio.create_task(bot.submit(STRANGER, {"action": "register.submit", "agency": "POL"}))
+    try:
+        assert await asyncio.to_thread(bot.connector.roster_asked.wait, 10)
+        other = await bot.say(INSPECTOR, "hjälp")  # answered while the lookup is still held
+        assert other.cards and not registering.done()
+    finally:
+        gate.set()
+    await registering
+    async with bot.sessions() as session:
+        member = await session.scalar(select(Member).where(Member.aad_object_id == STRANGER.aad_object_id))
+    assert member is not None and member.status == "pending"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import Outcome, Posted, Reply, Roster, Turn
+from bot.conversation import Outcome, Posted, Reply, Roster, RosterEntry, Turn
 from bot.dialogs.general import welcome
 from bot.dialogs.router import Ctx, Router, active_flow, permits, run_state
 from bot.domain.members import MemberView
@@ -27,6 +28,26 @@ log = logging.getLogger(__name__)
 
 # Words that work inside any flow instead of being taken as the flow's answer.
 _GLOBAL = ("hjälp", "help", "avbryt", "cancel")
+
+
+class RosterNeeded(Exception):
+    """A turn asked who someone is: answered outside the turn's transaction, then the turn reruns."""
+
+    def __init__(self, teams_id: str) -> None:
+        super().__init__(teams_id)
+        self.teams_id = teams_id
+
+
+@dataclass
+class PrefetchedRoster:
+    """The roster as far as it was fetched before this attempt of the turn."""
+
+    entries: dict[str, RosterEntry | None] = field(default_factory=dict)
+
+    async def member(self, teams_id: str) -> RosterEntry | None:
+        if teams_id not in self.entries:
+            raise RosterNeeded(teams_id)
+        return self.entries[teams_id]
 
 
 class Engine:
@@ -66,13 +87,23 @@ class Engine:
             log.exception("could not keep where %d cards were posted", len(posted))
 
     async def _once(self, turn: Turn, state: dict[str, Any], handler: Any, roster: Roster) -> Outcome:
-        try:
-            return await self._attempt(turn, state, handler, roster)
-        except IntegrityError:
-            # A concurrent turn committed first (the same activity delivered twice, or the same form
-            # submitted twice): run once more, now seeing what it did.
-            log.info("turn %s lost a race; running it again", turn.activity_id)
-            return await self._attempt(turn, state, handler, roster)
+        """Run the turn in one short transaction. A turn that needs the roster is rolled back, the
+        roster is asked with no transaction open, and the turn runs again with the answer."""
+        known = PrefetchedRoster()
+        raced = False
+        for _ in range(4):
+            try:
+                return await self._attempt(turn, state, handler, known)
+            except RosterNeeded as need:
+                known.entries[need.teams_id] = await roster.member(need.teams_id)
+            except IntegrityError:
+                if raced:
+                    raise
+                # A concurrent turn committed first (the same activity delivered twice, or the same
+                # form submitted twice): run once more, now seeing what it did.
+                log.info("turn %s lost a race; running it again", turn.activity_id)
+                raced = True
+        raise RuntimeError("a turn asked for the roster too many times")
 
     async def _attempt(self, turn: Turn, state: dict[str, Any], handler: Any, roster: Roster) -> Outcome:
         working_state = copy.deepcopy(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from botbuilder.core import TurnContext
@@ -11,6 +12,9 @@ from bot.conversation import RosterEntry
 
 log = logging.getLogger(__name__)
 
+# seconds a roster lookup may take: a registration goes on without it rather than wait
+TIMEOUT = 5.0
+
 
 class TeamsRoster:
     def __init__(self, context: TurnContext) -> None:
@@ -18,7 +22,7 @@ class TeamsRoster:
 
     async def member(self, teams_id: str) -> RosterEntry | None:
         try:
-            account = await TeamsInfo.get_member(self.context, teams_id)
+            account = await asyncio.wait_for(TeamsInfo.get_member(self.context, teams_id), TIMEOUT)
         except Exception as error:  # the roster is a nicety: name and email from the activity suffice
             log.warning("roster lookup failed: %s", error)
             return None

@@ -63,6 +63,15 @@ class FakeConnector:
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # set when a roster lookup arrives; while `roster_gate` is set, lookups wait until it opens
+    roster_asked: threading.Event = field(default_factory=threading.Event)
+    roster_gate: threading.Event | None = None
+
+    def hold_roster(self) -> threading.Event:
+        """Roster lookups wait until the returned event is set (or 30 s pass)."""
+        self.roster_asked.clear()
+        self.roster_gate = threading.Event()
+        return self.roster_gate
 
     # What the bot did ---------------------------------------------------------------
     def sent(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
@@ -133,6 +142,10 @@ class FakeConnector:
         return web.json_response({"id": new_id})
 
     async def _member(self, request: web.Request) -> web.Response:
+        self.roster_asked.set()
+        gate = self.roster_gate
+        if gate is not None:
+            await asyncio.to_thread(gate.wait, 30)
         member = self.roster.get(request.match_info["member_id"])
         if member is None:
             return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
