@@ -140,6 +140,15 @@ class Members:
     async def remember_conversation(
         self, member_id: int, reference: dict[str, Any], locale: str | None
     ) -> None:
+        """Keep the member's personal chat and locale; written only when they changed, so that an
+        ordinary turn reads rather than writes the member's row."""
+        current = (
+            await self.session.execute(
+                select(Member.personal_conversation, Member.locale).where(Member.id == member_id)
+            )
+        ).one_or_none()
+        if current is not None and current.personal_conversation == reference and current.locale == locale:
+            return
         await self.session.execute(
             update(Member)
             .where(Member.id == member_id)

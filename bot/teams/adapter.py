@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from types import SimpleNamespace
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.i18n import Translator, language_for
 from bot.settings import Settings
@@ -17,7 +19,17 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def _cheaper_connector_clients() -> None:
+    """botbuilder makes two connector clients per turn, and msrest builds each one's retry list by
+    testing 999 status codes against a 500-item list: about 4 ms of CPU each, most of a turn's
+    cost. The same codes as a frozenset give the same list at once."""
+    policy: Any = ClientRetryPolicy
+    if not isinstance(policy.safe_codes, frozenset):
+        policy.safe_codes = frozenset(policy.safe_codes)
+
+
 def create_adapter(settings: Settings) -> CloudAdapter:
+    _cheaper_connector_clients()
     configuration = SimpleNamespace(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
