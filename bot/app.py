@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dialogs import build_router
 from bot.dialogs.engine import Engine
+from bot.services import task_handlers
 from bot.services.maintenance import prune_processed_activities
+from bot.services.schedule import TaskHandler, TaskRunner
 from bot.settings import Settings
 from bot.storage import db
 from bot.storage.membership import Agencies
@@ -26,6 +28,7 @@ DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 GLUE = web.AppKey("glue", TeamsGlue)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+TASKS = web.AppKey("tasks", TaskRunner)
 
 Clock = Callable[[], datetime]
 
@@ -53,6 +56,7 @@ def create_app(
     *,
     clock: Clock = lambda: datetime.now(UTC),
     run_scheduler: bool = True,
+    extra_tasks: Mapping[str, TaskHandler] | None = None,
 ) -> web.Application:
     """Build the aiohttp application. With `run_scheduler` False, background jobs are left to
     the caller (tests drive them with a fake clock)."""
@@ -70,6 +74,12 @@ def create_app(
         app[DB_ENGINE], app[SESSIONS] = engine, sessions
         engine_ = Engine(settings, sessions, build_router(), clock=clock)
         app[GLUE] = create_glue(settings, engine_, sessions, clock=clock)
+        app[TASKS] = TaskRunner(sessions, {**task_handlers(settings), **(extra_tasks or {})}, clock=clock)
+        try:
+            await app[TASKS].check()
+        except Exception:
+            await engine.dispose()
+            raise
         yield
         await engine.dispose()
 
@@ -81,6 +91,15 @@ def create_app(
             "interval",
             seconds=settings.outbox_interval_seconds,
             id="outbox",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
+        jobs.add_job(
+            app[TASKS].run_due,
+            "interval",
+            seconds=settings.schedule_interval_seconds,
+            id="schedule",
             replace_existing=True,
             max_instances=1,
             coalesce=True,

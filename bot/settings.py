@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FORUMBOT_OUTBOX_INTERVAL_SECONDS"),
         description="How often the delivery worker looks for queued proactive messages.",
     )
+    schedule_interval_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias=AliasChoices("FORUMBOT_SCHEDULE_INTERVAL_SECONDS"),
+        description="How often each process looks for due scheduled tasks (meeting reminders).",
+    )
     outbox_global_rate: float = Field(
         default=30.0,
         gt=0,

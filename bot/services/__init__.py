@@ -1,0 +1,11 @@
+"""Services: each capability's rules applied inside the caller's unit of work."""
+
+from __future__ import annotations
+
+from bot.services.schedule import TaskHandler
+from bot.settings import Settings
+
+
+def task_handlers(settings: Settings) -> dict[str, TaskHandler]:
+    """The scheduled tasks this version knows, by kind; each capability adds its own."""
+    return {}

@@ -105,9 +105,13 @@ class Harness:
         self.url = ""
         self.http: aiohttp.ClientSession | None = None
         self.app: web.Application | None = None
+        # scheduled-task handlers the app gets besides its own (tests of the schedule)
+        self.extra_tasks: dict[str, Any] = {}
 
     async def start(self) -> None:
-        self.app = create_app(self.settings, clock=self.clock, run_scheduler=False)
+        self.app = create_app(
+            self.settings, clock=self.clock, run_scheduler=False, extra_tasks=self.extra_tasks
+        )
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

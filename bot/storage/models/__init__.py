@@ -9,6 +9,7 @@ from bot.storage.models.forms import Form
 from bot.storage.models.membership import Agency, ChannelLink, Member
 from bot.storage.models.outbox import OutboxMessage
 from bot.storage.models.proposals import Proposal, ProposalEvent
+from bot.storage.models.schedule import ScheduledTask
 
 __all__ = [
     "Agency",
@@ -24,5 +25,6 @@ __all__ = [
     "ProcessedActivity",
     "Proposal",
     "ProposalEvent",
+    "ScheduledTask",
     "UtcDateTime",
 ]
