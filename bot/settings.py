@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +47,9 @@ class NamedEntry(BaseModel):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9ÅÄÖåäö_-]+$")
     sv: str = Field(min_length=1, max_length=200)
     en: str = Field(min_length=1, max_length=200)
+
+    def name(self, language: str) -> str:
+        return self.en if language == "en" else self.sv
 
 
 _NAMED_LIST = TypeAdapter(list[NamedEntry])
@@ -215,11 +219,13 @@ class Settings(BaseSettings):
 
     def agency_entries(self) -> list[dict[str, str]]:
         """The agencies file, checked: a list of {code, sv, en}."""
-        return _named_entries("FORUMBOT_AGENCIES_FILE", self.agencies_file)
+        return [entry.model_dump() for entry in _named_entries("FORUMBOT_AGENCIES_FILE", self.agencies_file)]
 
-    def industry_entries(self) -> list[dict[str, str]]:
-        """The risk industries file, checked: a list of {code, sv, en}."""
-        return _named_entries("FORUMBOT_INDUSTRIES_FILE", self.industries_file)
+    @cached_property
+    def industries(self) -> tuple[NamedEntry, ...]:
+        """The risk industries offered on a proposal: the file is read and checked once (the app
+        does so at start), not for every card."""
+        return tuple(_named_entries("FORUMBOT_INDUSTRIES_FILE", self.industries_file))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -230,12 +236,11 @@ class Settings(BaseSettings):
         return self.env is Environment.PRODUCTION
 
 
-def _named_entries(setting: str, path: Path) -> list[dict[str, str]]:
+def _named_entries(setting: str, path: Path) -> list[NamedEntry]:
     try:
-        entries = _NAMED_LIST.validate_json(path.read_bytes())
+        return _NAMED_LIST.validate_json(path.read_bytes())
     except (OSError, ValueError) as error:
         raise SettingsError(f"{setting} {path}: {error}") from None
-    return [entry.model_dump() for entry in entries]
 
 
 def load_settings(**overrides: object) -> Settings:

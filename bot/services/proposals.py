@@ -98,7 +98,7 @@ class ProposalService:
         return await self.agencies.active()
 
     def industries(self, language: str) -> list[cards.Named]:
-        return [cards.Named(e["code"], e[language]) for e in self.settings.industry_entries()]
+        return [cards.Named(e.code, e.name(language)) for e in self.settings.industries]
 
     async def form(
         self,
@@ -143,7 +143,7 @@ class ProposalService:
             raw,
             author_agency_id=author_agency_id,
             agency_ids_by_code={a.code: a.id for a in agencies},
-            industries=[e["code"] for e in self.settings.industry_entries()],
+            industries=[e.code for e in self.settings.industries],
             today=self.clock().astimezone(self.settings.zone).date(),
         )
 
