@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.i18n import FORUM_TIMEZONE
+
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -103,7 +105,7 @@ class Settings(BaseSettings):
         description="Comma-separated Entra (AAD) object ids of the forum's administrators.",
     )
     timezone: str = Field(
-        default="Europe/Stockholm",
+        default=FORUM_TIMEZONE,
         validation_alias=AliasChoices("FORUMBOT_TIMEZONE"),
         description="IANA time zone for every time shown or scheduled.",
     )

@@ -90,7 +90,10 @@ def pending_registration_card(t: Translator, member: MemberView, *, can_grant_co
 def pending_list_card(t: Translator, members: list[MemberView], *, can_grant_coordinator: bool) -> Card:
     if not members:
         return card([heading(t("approval.list_title")), text(t("approval.none"))])
-    body: list[dict] = [heading(t("approval.list_title"))]
+    body: list[dict] = [
+        heading(t("approval.list_title")),
+        text(t.plural("approval.waiting", len(members)), subtle=True),
+    ]
     for member in members:
         body.append({"type": "Container", "separator": True, "items": [_applicant(t, member)]})
         body.append(
