@@ -62,6 +62,8 @@ def create_app(
     the caller (tests drive them with a fake clock)."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    # read and checked here, once: a broken file stops the start rather than the first proposal form
+    log.info("%d risk industries offered on proposals", len(settings.industries))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         engine = db.create_engine(settings.database_url)

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
             await prepare_database(settings, engine)
             if args.demo:  # the playground's users as members, its Forum channel as the forum's
                 async with db.unit_of_work(db.session_factory(engine)) as session:
-                    print((await seed_demo(session, args.demo_service_url)).summary(), flush=True)
+                    print((await seed_demo(session, settings, args.demo_service_url)).summary(), flush=True)
         finally:
             await engine.dispose()
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.members import MemberStatus, MemberView, Role
-from bot.storage.audit import Audit
-from bot.storage.membership import Agencies, Channels, Members
+from bot.conversation import User
+from bot.domain.members import MemberView, Role
+from bot.services.forum import ALL_ROLES, Applicant, ChannelPlace, ForumService
+from bot.settings import Settings
 
-FORUM_CHANNEL = "forum"  # the purpose of the forum channel's link (bot.services.forum)
 DEFAULT_SERVICE_URL = "http://localhost:56150/_connector"  # the playground's Bot Connector
 DEMO_LANGUAGE = "sv"  # every demo member's chosen language, whatever locale the playground sends
 
@@ -53,7 +53,7 @@ USERS = (
         "Anna Lindqvist",
         "anna.lindqvist@vasteras.example",
         "MHF",
-        frozenset({Role.ADMIN, Role.COORDINATOR, Role.INSPECTOR}),
+        ALL_ROLES,
         current=True,
     ),
     DemoUser(
@@ -135,70 +135,43 @@ def personal_reference(user: DemoUser, service_url: str) -> dict[str, Any]:
     return reference({"id": PERSONAL_CHAT_ID, "conversationType": "personal"}, service_url, user)
 
 
-async def seed_demo(session: AsyncSession, service_url: str = DEFAULT_SERVICE_URL) -> DemoResult:
+async def seed_demo(
+    session: AsyncSession, settings: Settings, service_url: str = DEFAULT_SERVICE_URL
+) -> DemoResult:
     """Add the playground's users as approved members and link the forum channel, inside the
-    caller's unit of work. What exists already is left alone."""
-    members, agencies, audit = Members(session), Agencies(session), Audit(session)
+    caller's unit of work, as the forum's services do it (audited as the demo's doing, and
+    nobody notified). What exists already is left alone."""
+    forum = ForumService(session, settings)
     result = DemoResult()
     seeded: dict[str, MemberView] = {}
     for user in USERS:
-        existing = await members.by_aad_id(user.aad_object_id)
+        existing = await forum.identify(User(user.teams_id, user.aad_object_id, user.name))
         if existing is not None:
             seeded[user.aad_object_id] = existing
             result.kept.append(user.name)
             continue
-        agency = await agencies.by_code(user.agency)
+        agency = await forum.agencies.by_code(user.agency)
         if agency is None:
             raise DemoError(f"agency {user.agency} is not seeded; the demo needs it for {user.name}")
-        member = await members.add(
+        applicant = Applicant(
             aad_object_id=user.aad_object_id,
-            teams_user_id=user.teams_id,
+            teams_id=user.teams_id,
             name=user.name,
             email=user.email,
-            agency_id=agency.id,
-            status=MemberStatus.PENDING,
-            roles=INSPECTOR,
-            locale=None,
             personal_conversation=personal_reference(user, service_url) if user.current else None,
             language=DEMO_LANGUAGE,
         )
-        await audit.record(
-            "created",
-            "member",
-            member.id,
-            actor_aad_id=user.aad_object_id,
-            details={"agency": agency.code, "by": "demo"},
-        )
-        member = await members.decide(member.id, MemberStatus.APPROVED, user.roles, None)
-        await audit.record(
-            "approved",
-            "member",
-            member.id,
-            details={"roles": sorted(member.roles), "by": "demo"},
-        )
-        seeded[user.aad_object_id] = member
+        member = await forum.apply(applicant, agency, by="demo")
+        seeded[user.aad_object_id] = await forum.admit(member, user.roles, by="demo")
         result.added.append(user.name)
 
-    channels = Channels(session)
-    if await channels.get(FORUM_CHANNEL) is None:
+    if await forum.forum_channel_id() is None:
         admin = next(user for user in USERS if user.current)
-        actor = seeded[admin.aad_object_id]
-        await channels.link(
-            FORUM_CHANNEL,
-            conversation_id=FORUM_CHANNEL_ID,
-            team_id=TEAM_ID,
-            tenant_id=TENANT_ID,
-            service_url=service_url,
-            reference=channel_reference(service_url),
-            linked_by=actor.id,
+        place = ChannelPlace(
+            FORUM_CHANNEL_ID, TEAM_ID, TENANT_ID, service_url, channel_reference(service_url)
         )
-        await audit.record(
-            "linked",
-            "channel",
-            FORUM_CHANNEL,
-            actor_id=actor.id,
-            actor_aad_id=admin.aad_object_id,
-            details={"conversation_id": FORUM_CHANNEL_ID, "team_id": TEAM_ID, "by": "demo"},
+        await forum.set_forum_channel(
+            place, seeded[admin.aad_object_id], actor_aad_id=admin.aad_object_id, by="demo"
         )
         result.linked = True
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.i18n import FORUM_TIMEZONE
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -46,6 +49,9 @@ class NamedEntry(BaseModel):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9ÅÄÖåäö_-]+$")
     sv: str = Field(min_length=1, max_length=200)
     en: str = Field(min_length=1, max_length=200)
+
+    def name(self, language: str) -> str:
+        return self.en if language == "en" else self.sv
 
 
 _NAMED_LIST = TypeAdapter(list[NamedEntry])
@@ -99,7 +105,7 @@ class Settings(BaseSettings):
         description="Comma-separated Entra (AAD) object ids of the forum's administrators.",
     )
     timezone: str = Field(
-        default="Europe/Stockholm",
+        default=FORUM_TIMEZONE,
         validation_alias=AliasChoices("FORUMBOT_TIMEZONE"),
         description="IANA time zone for every time shown or scheduled.",
     )
@@ -221,11 +227,13 @@ class Settings(BaseSettings):
 
     def agency_entries(self) -> list[dict[str, str]]:
         """The agencies file, checked: a list of {code, sv, en}."""
-        return _named_entries("FORUMBOT_AGENCIES_FILE", self.agencies_file)
+        return [entry.model_dump() for entry in _named_entries("FORUMBOT_AGENCIES_FILE", self.agencies_file)]
 
-    def industry_entries(self) -> list[dict[str, str]]:
-        """The risk industries file, checked: a list of {code, sv, en}."""
-        return _named_entries("FORUMBOT_INDUSTRIES_FILE", self.industries_file)
+    @cached_property
+    def industries(self) -> tuple[NamedEntry, ...]:
+        """The risk industries offered on a proposal: the file is read and checked once (the app
+        does so at start), not for every card."""
+        return tuple(_named_entries("FORUMBOT_INDUSTRIES_FILE", self.industries_file))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -236,12 +244,11 @@ class Settings(BaseSettings):
         return self.env is Environment.PRODUCTION
 
 
-def _named_entries(setting: str, path: Path) -> list[dict[str, str]]:
+def _named_entries(setting: str, path: Path) -> list[NamedEntry]:
     try:
-        entries = _NAMED_LIST.validate_json(path.read_bytes())
+        return _NAMED_LIST.validate_json(path.read_bytes())
     except (OSError, ValueError) as error:
         raise SettingsError(f"{setting} {path}: {error}") from None
-    return [entry.model_dump() for entry in entries]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -173,6 +173,8 @@ def test_every_text_key_used_in_code_exists() -> None:
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name == "t" and isinstance(node.args[0].value, str):
                     used.add(node.args[0].value)
+                if name == "plural" and isinstance(node.args[0].value, str):  # key.one, key.other
+                    used |= {f"{node.args[0].value}.one", f"{node.args[0].value}.other"}
     used |= {f"role.{role.value}" for role in Role}
     pattern = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
     missing = {key for key in used if pattern.match(key) and key not in catalogue("sv")}
@@ -187,24 +189,6 @@ def test_language_follows_teams_locale() -> None:
     assert language_for("fi-FI") == "sv"
     assert language_for("fi-FI", "en") == "en"
     assert language_for(None) == "sv"
-
-
-def test_dates_are_localised() -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    moment = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Stockholm"))  # just after DST starts
-    assert Translator("sv").datetime(moment) == "29 mars 2026 03:30"
-    assert Translator("en").datetime(moment) == "29 Mar 2026 03:30"
-
-
-def test_every_flow_has_a_diagram() -> None:
-    from bot.dialogs import build_router
-
-    for flow in build_router().flows.values():
-        diagram = (ROOT / "bot" / "dialogs" / f"{flow.name}.mmd").read_text("utf-8")
-        for state in flow.states:
-            assert state.upper() in diagram, (flow.name, state)
 
 
 def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:

@@ -42,11 +42,11 @@ async def seed_twice(database_url: str, service_url: str) -> tuple[DemoResult, D
         async with db.unit_of_work(sessions) as session:
             await Agencies(session).seed(settings.agency_entries())
         async with db.unit_of_work(sessions) as session:
-            first = await seed_demo(session, service_url)
+            first = await seed_demo(session, settings, service_url)
         async with db.unit_of_work(sessions) as session:
             audit_after_first = await session.scalar(select(func.count()).select_from(AuditEntry))
         async with db.unit_of_work(sessions) as session:
-            second = await seed_demo(session, "http://elsewhere.example/_connector")
+            second = await seed_demo(session, settings, "http://elsewhere.example/_connector")
         async with db.unit_of_work(sessions) as session:
             members = {m.aad_object_id: m for m in await Members(session).approved()}
             anna_reference = await Members(session).personal_conversation(members[ANNA].id)
@@ -110,12 +110,13 @@ async def test_seeding_twice_gives_one_approved_forum_and_one_channel_link(datab
 
 
 async def test_seeding_without_agencies_says_which_is_missing(tmp_path: Path) -> None:
-    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    engine = db.create_engine(url)
     try:
         await db.upgrade(engine)
         with pytest.raises(DemoError, match="agency MHF"):
             async with db.unit_of_work(db.session_factory(engine)) as session:
-                await seed_demo(session)
+                await seed_demo(session, make_settings(url))
     finally:
         await engine.dispose()
 

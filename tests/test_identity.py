@@ -267,7 +267,7 @@ def test_error_carries_the_reason_code_not_a_user_text() -> None:
 
 
 def found(text: str) -> list[tuple[str, PersonalNumberKind]]:
-    return [(text[m.start : m.end], m.kind) for m in find_personal_numbers(text, TODAY)]
+    return [(text[m.start : m.end], m.number.kind) for m in find_personal_numbers(text, TODAY)]
 
 
 def test_scanner_finds_numbers_in_swedish_sentences() -> None:
@@ -278,7 +278,7 @@ def test_scanner_finds_numbers_in_swedish_sentences() -> None:
     )
     assert found(text) == [(dash(a), PNR), ("20" + b, PNR), (dash(c), SAMNR)]
     match = find_personal_numbers(text, TODAY)[0]
-    assert match.span == (text.index(dash(a)), text.index(dash(a)) + 11)
+    assert (match.start, match.end) == (text.index(dash(a)), text.index(dash(a)) + 11)
     assert match.number.birth_date == date(1985, 7, 14)
 
 
@@ -433,8 +433,8 @@ def test_scanner_finds_any_valid_number_in_text_without_digits(
 ) -> None:
     written, born, kind = generated
     (match,) = find_personal_numbers(before + written + after, TODAY)
-    assert match.span == (len(before), len(before) + len(written))
-    assert (match.kind, match.number.birth_date) == (kind, born)
+    assert (match.start, match.end) == (len(before), len(before) + len(written))
+    assert (match.number.kind, match.number.birth_date) == (kind, born)
 
 
 # Words between numbers separate them: two numbers written digit to digit are one longer run.
@@ -717,8 +717,8 @@ def test_scanner_finds_and_masks_any_writing_of_a_valid_number(
     written, born, kind, yymmdd = generated
     text = f"{before}{written}{after}"
     (match,) = find_personal_numbers(text, TODAY)
-    assert match.span == (len(before), len(before) + len(written))
-    assert (match.kind, match.number.birth_date) == (kind, born)
+    assert (match.start, match.end) == (len(before), len(before) + len(written))
+    assert (match.number.kind, match.number.birth_date) == (kind, born)
     masked = mask_personal_numbers(text, TODAY)
     # Only the number's own characters are replaced.
     assert masked == f"{before}{yymmdd}-XXXX{after}"

@@ -46,8 +46,9 @@ def registration_sent_card(t: Translator, member: MemberView) -> Card:
     )
 
 
-def pending_registration_card(t: Translator, member: MemberView, *, can_grant_coordinator: bool) -> Card:
-    actions = [
+def _approval_buttons(t: Translator, member: MemberView, *, can_grant_coordinator: bool) -> list[dict]:
+    """Approve (as inspector, or as coordinator when the approver may grant it) or reject."""
+    buttons = [
         submit(
             t("approval.approve_inspector"),
             "registration.approve",
@@ -57,7 +58,7 @@ def pending_registration_card(t: Translator, member: MemberView, *, can_grant_co
         )
     ]
     if can_grant_coordinator:
-        actions.append(
+        buttons.append(
             submit(
                 t("approval.approve_coordinator"),
                 "registration.approve",
@@ -65,64 +66,42 @@ def pending_registration_card(t: Translator, member: MemberView, *, can_grant_co
                 role="coordinator",
             )
         )
-    actions.append(submit(t("approval.reject"), "registration.reject", "destructive", member_id=member.id))
-    return card(
+    buttons.append(submit(t("approval.reject"), "registration.reject", "destructive", member_id=member.id))
+    return buttons
+
+
+def _applicant(t: Translator, member: MemberView) -> dict:
+    return facts(
         [
-            heading(t("approval.title")),
-            facts(
-                [
-                    (t("approval.name"), member.name),
-                    (t("approval.email"), member.email or "–"),
-                    (t("approval.agency"), member.agency.name(t.language)),
-                ]
-            ),
-        ],
-        actions,
+            (t("approval.name"), member.name),
+            (t("approval.email"), member.email or "–"),
+            (t("approval.agency"), member.agency.name(t.language)),
+        ]
+    )
+
+
+def pending_registration_card(t: Translator, member: MemberView, *, can_grant_coordinator: bool) -> Card:
+    return card(
+        [heading(t("approval.title")), _applicant(t, member)],
+        _approval_buttons(t, member, can_grant_coordinator=can_grant_coordinator),
     )
 
 
 def pending_list_card(t: Translator, members: list[MemberView], *, can_grant_coordinator: bool) -> Card:
     if not members:
         return card([heading(t("approval.list_title")), text(t("approval.none"))])
-    body: list[dict] = [heading(t("approval.list_title"))]
+    body: list[dict] = [
+        heading(t("approval.list_title")),
+        text(t.plural("approval.waiting", len(members)), subtle=True),
+    ]
     for member in members:
+        body.append({"type": "Container", "separator": True, "items": [_applicant(t, member)]})
         body.append(
             {
-                "type": "Container",
-                "separator": True,
-                "items": [
-                    facts(
-                        [
-                            (t("approval.name"), member.name),
-                            (t("approval.email"), member.email or "–"),
-                            (t("approval.agency"), member.agency.name(t.language)),
-                        ]
-                    )
-                ],
+                "type": "ActionSet",
+                "actions": _approval_buttons(t, member, can_grant_coordinator=can_grant_coordinator),
             }
         )
-        buttons = [
-            submit(
-                t("approval.approve_inspector"),
-                "registration.approve",
-                "positive",
-                member_id=member.id,
-                role="inspector",
-            )
-        ]
-        if can_grant_coordinator:
-            buttons.append(
-                submit(
-                    t("approval.approve_coordinator"),
-                    "registration.approve",
-                    member_id=member.id,
-                    role="coordinator",
-                )
-            )
-        buttons.append(
-            submit(t("approval.reject"), "registration.reject", "destructive", member_id=member.id)
-        )
-        body.append({"type": "ActionSet", "actions": buttons})
     return card(body)
 
 

@@ -31,7 +31,7 @@ def outbox_card(t: Translator, counts: dict[str, int], dead: list[DeadLetter]) -
         heading(t("outbox.title")),
         facts(
             [
-                (t(f"outbox.state.{state}"), str(counts.get(state, 0)))
+                (t(f"outbox.state.{state}"), t.plural("outbox.messages", counts.get(state, 0)))
                 for state in ("queued", "sending", "sent", "dead")
             ]
         ),

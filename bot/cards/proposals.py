@@ -199,7 +199,7 @@ def widen_confirmation_card(
     return card(
         [
             heading(t("proposal.widen_title", number=number)),
-            text(t("proposal.widen_body")),
+            text(t.plural("proposal.widen_body", len(reach))),
             bullets(reach),
             text(t("proposal.widen_secrecy"), subtle=True),
         ],
@@ -294,7 +294,10 @@ def list_card(
     """rows: (id, number, business name, status)."""
     if not rows:
         return card([heading(title), text(t("proposal.list_empty"))])
-    body: list[dict[str, Any]] = [heading(title)]
+    body: list[dict[str, Any]] = [
+        heading(title),
+        text(t.plural("proposal.list_page", len(rows), page=page), subtle=True),
+    ]
     for proposal_id, number, name, status in rows:
         body.append(
             {

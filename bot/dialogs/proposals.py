@@ -1,23 +1,51 @@
 """Proposing actions, finding them, editing them and moving them through their lifecycle.
 
-States of the proposal form (diagram in proposals.mmd): the form is one card, so the flow lives in
-the card itself: FORM --submit, invalid--> FORM (values kept, errors by each field)
---submit, valid--> END; an edit that widens visibility goes FORM --> CONFIRM_WIDEN --> END.
+The proposal form (its steps drawn in proposals.mmd) lives in its card, not in the conversation
+state: each state is a card, each step a submit, and the card's form token names the form. A FORM
+comes back while invalid (values kept, each problem by its field) until the proposal is created;
+an EDIT_FORM whose change shows the proposal to more agencies asks first (CONFIRM_WIDEN). The
+proposal's own lifecycle is in bot/domain/proposals.py.
 """
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from bot.cards import proposals as cards
 from bot.conversation import Reply
-from bot.dialogs.router import Access, CardId, Code, Ctx, Router, SubmitData
+from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
+from bot.dialogs.steps import START, Step
 from bot.domain.proposals import LIMITS, Status, may_edit
 from bot.domain.visibility import fit_for_channel
 from bot.services.proposals import Outcome, ProposalService, Result
+
+
+class FormState(StrEnum):
+    FORM = "form"  # a new proposal's form
+    EDIT_FORM = "edit_form"  # a proposal's edit form, prefilled with what the editor may see
+    CONFIRM_WIDEN = "confirm_widen"  # the edit shows the proposal to more agencies: sure?
+
+
+FORM_STEPS = (
+    Step(START, FormState.FORM, "propose"),
+    Step(FormState.FORM, FormState.FORM, "invalid"),
+    Step(FormState.FORM, END, "created"),
+    Step(FormState.FORM, END, "cancel"),
+    Step(START, FormState.EDIT_FORM, "edit"),
+    Step(FormState.EDIT_FORM, FormState.EDIT_FORM, "invalid"),
+    Step(FormState.EDIT_FORM, FormState.CONFIRM_WIDEN, "widen"),
+    Step(FormState.EDIT_FORM, END, "saved"),
+    Step(FormState.EDIT_FORM, END, "stale"),
+    Step(FormState.EDIT_FORM, END, "cancel"),
+    Step(FormState.CONFIRM_WIDEN, FormState.EDIT_FORM, "invalid"),
+    Step(FormState.CONFIRM_WIDEN, END, "saved"),
+    Step(FormState.CONFIRM_WIDEN, END, "stale"),
+    Step(FormState.CONFIRM_WIDEN, END, "cancel"),
+)
 
 FILTER_WORDS = {
     "status": "status",

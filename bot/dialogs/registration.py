@@ -1,20 +1,35 @@
 """Registration: a Teams user asks to join the forum for one agency.
 
-States (diagram in registration.mmd):
-    (start) --"registrera mig"--> CHOOSING_AGENCY --agency typed or picked--> END (pending)
-    CHOOSING_AGENCY --unknown agency--> CHOOSING_AGENCY
-    any --"avbryt"--> END;  CHOOSING_AGENCY --timeout--> END
+States and steps (drawn in registration.mmd):
+    START --register ("registrera mig")--> CHOOSING_AGENCY --agency_chosen (typed or picked)--> END
+    CHOOSING_AGENCY --unknown_agency--> CHOOSING_AGENCY
+    CHOOSING_AGENCY --cancel ("avbryt") | timeout--> END
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot.cards.common import card, heading, text
 from bot.cards.membership import registration_card, registration_sent_card
 from bot.dialogs.router import END, Access, Code, Ctx, Flow, Router, SubmitData, start_flow
+from bot.dialogs.steps import START, Step
 from bot.domain.text import command_words
 from bot.services.forum import RegistrationResult
 
-CHOOSING_AGENCY = "choosing_agency"
+
+class RegistrationState(StrEnum):
+    CHOOSING_AGENCY = "choosing_agency"  # the agencies are offered; the user picks or types one
+
+
+STEPS = (
+    Step(START, RegistrationState.CHOOSING_AGENCY, "register"),
+    Step(RegistrationState.CHOOSING_AGENCY, RegistrationState.CHOOSING_AGENCY, "unknown_agency"),
+    Step(RegistrationState.CHOOSING_AGENCY, END, "agency_chosen"),
+    # the router ends any flow on `avbryt`/`cancel`, and one left unanswered too long
+    Step(RegistrationState.CHOOSING_AGENCY, END, "cancel"),
+    Step(RegistrationState.CHOOSING_AGENCY, END, "timeout"),
+)
 
 
 class RegistrationSubmit(SubmitData):
@@ -32,11 +47,11 @@ def register(router: Router) -> None:
         )
         if match is None:
             ctx.say(ctx.t("registration.unknown_agency", answer=ctx.turn.text[:60]))
-            return CHOOSING_AGENCY
+            return RegistrationState.CHOOSING_AGENCY
         await finish(ctx, match.code, replace=False)
         return END
 
-    flow = router.flow(Flow("registration", {CHOOSING_AGENCY: choosing_agency}))
+    flow = router.flow(Flow("registration", {RegistrationState.CHOOSING_AGENCY: choosing_agency}))
 
     @router.command("help.cmd.register", "registrera mig", "register", "registrera")
     async def start(ctx: Ctx) -> None:
@@ -50,7 +65,7 @@ def register(router: Router) -> None:
         agencies = await ctx.forum.agencies.active()
         ctx.send_card(registration_card(ctx.t, agencies))
         ctx.say(ctx.t("registration.or_type", codes=", ".join(a.code for a in agencies)))
-        start_flow(ctx, flow, CHOOSING_AGENCY)
+        start_flow(ctx, flow, RegistrationState.CHOOSING_AGENCY)
 
     @router.action("register.submit", access=Access.EVERYONE, data=RegistrationSubmit)
     async def submitted(ctx: Ctx, data: RegistrationSubmit) -> None:

@@ -158,14 +158,6 @@ class Match:
     end: int
     number: PersonalNumber
 
-    @property
-    def span(self) -> tuple[int, int]:
-        return self.start, self.end
-
-    @property
-    def kind(self) -> PersonalNumberKind:
-        return self.number.kind
-
     def __repr__(self) -> str:
         return f"Match({self.start}, {self.end}, {self.number!r})"
 

@@ -1,6 +1,6 @@
 """Proposed actions: their form rules and their lifecycle. Plain Python, no I/O.
 
-Lifecycle (diagram in bot/dialogs/proposals.mmd):
+Lifecycle (drawn in proposals.mmd beside this module):
     proposed|needs_info --accept--> accepted --plan--> planned --complete--> done --follow_up--> followed_up
     proposed|needs_info|accepted --reject (reason)--> rejected
     proposed --ask (question)--> needs_info --answer--> proposed

@@ -25,6 +25,7 @@ from bot.storage.membership import Agencies, Channels, Members
 from bot.storage.outbox import Outbox
 
 FORUM_CHANNEL = "forum"
+ALL_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.INSPECTOR})
 
 
 def channel_of(turn: Turn) -> str:
@@ -38,7 +39,6 @@ class RegistrationResult(StrEnum):
     ALREADY_PENDING = "already_pending"
     ALREADY_MEMBER = "already_member"
     NO_AAD_ID = "no_aad_id"
-    UNKNOWN_AGENCY = "unknown_agency"
 
 
 class DecisionResult(StrEnum):
@@ -51,6 +51,30 @@ class DecisionResult(StrEnum):
 class Decision:
     result: DecisionResult
     member: MemberView | None = None
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who asks to join, as Teams and its roster know them."""
+
+    aad_object_id: str
+    teams_id: str
+    name: str
+    email: str | None
+    locale: str | None = None
+    personal_conversation: dict[str, Any] | None = None  # their personal chat with the bot, if known
+    language: str | None = None  # the language they chose already, if any
+
+
+@dataclass(frozen=True)
+class ChannelPlace:
+    """Where a team channel is, for posts into it as new threads."""
+
+    conversation_id: str
+    team_id: str | None
+    tenant_id: str | None
+    service_url: str
+    reference: dict[str, Any]
 
 
 class ForumService:
@@ -98,53 +122,90 @@ class ForumService:
         user = turn.user
         if not user.aad_object_id:
             return RegistrationResult.NO_AAD_ID, None
-        name = (roster.name if roster and roster.name else user.name) or user.teams_id
-        email = roster.email if roster else None
         existing = await self.members.by_aad_id(user.aad_object_id)
         if existing and existing.status is MemberStatus.APPROVED:
             return RegistrationResult.ALREADY_MEMBER, existing
         if existing and existing.status is MemberStatus.PENDING:
             return RegistrationResult.ALREADY_PENDING, existing
-        reference = turn.reference if turn.personal else None
-        if existing:
-            member = await self.members.reapply(existing.id, agency.id, name, email)
+        applicant = Applicant(
+            aad_object_id=user.aad_object_id,
+            teams_id=user.teams_id,
+            name=(roster.name if roster and roster.name else user.name) or user.teams_id,
+            email=roster.email if roster else None,
+            locale=turn.locale,
+            personal_conversation=turn.reference if turn.personal else None,
+        )
+        member = await self.apply(applicant, agency, rejected=existing)
+        if self.is_admin(user.aad_object_id):
+            member = await self.admit(member, ALL_ROLES, by="settings", actor_aad_id=user.aad_object_id)
+            return RegistrationResult.APPROVED_AS_ADMIN, member
+        await self._ask_approvers(member)
+        return RegistrationResult.REGISTERED, member
+
+    async def apply(
+        self,
+        applicant: Applicant,
+        agency: AgencyView,
+        *,
+        rejected: MemberView | None = None,
+        by: str | None = None,
+    ) -> MemberView:
+        """A pending membership for `agency`, audited; `rejected` is the applicant's earlier,
+        rejected membership, which applies again. Nobody is asked yet: `register` does that."""
+        if rejected is not None:
+            member = await self.members.reapply(rejected.id, agency.id, applicant.name, applicant.email)
         else:
             member = await self.members.add(
-                aad_object_id=user.aad_object_id,
-                teams_user_id=user.teams_id,
-                name=name,
-                email=email,
+                aad_object_id=applicant.aad_object_id,
+                teams_user_id=applicant.teams_id,
+                name=applicant.name,
+                email=applicant.email,
                 agency_id=agency.id,
                 status=MemberStatus.PENDING,
                 roles=frozenset({Role.INSPECTOR}),
-                locale=turn.locale,
-                personal_conversation=reference,
+                locale=applicant.locale,
+                personal_conversation=applicant.personal_conversation,
+                language=applicant.language,
             )
         await self.audit.record(
             "created",
             "member",
             member.id,
             actor_id=member.id,
-            actor_aad_id=user.aad_object_id,
-            details={"agency": agency.code},
+            actor_aad_id=applicant.aad_object_id,
+            details=_by({"agency": agency.code}, by),
         )
-        if self.is_admin(user.aad_object_id):
-            member = await self.members.decide(
-                member.id,
-                MemberStatus.APPROVED,
-                frozenset({Role.ADMIN, Role.COORDINATOR, Role.INSPECTOR}),
-                None,
-            )
-            await self.audit.record(
-                "approved",
-                "member",
-                member.id,
-                actor_aad_id=user.aad_object_id,
-                details={"roles": sorted(member.roles), "by": "settings"},
-            )
-            return RegistrationResult.APPROVED_AS_ADMIN, member
-        await self._ask_approvers(member)
-        return RegistrationResult.REGISTERED, member
+        return member
+
+    async def admit(
+        self, member: MemberView, roles: frozenset[Role], *, by: str, actor_aad_id: str | None = None
+    ) -> MemberView:
+        """Approve `member` with `roles` on the authority `by` names ("settings" for an
+        administrator named there, "demo"), not on a coordinator's decision: nothing is checked
+        and nobody is told."""
+        return await self._settle(member.id, MemberStatus.APPROVED, roles, None, actor_aad_id, by)
+
+    async def _settle(
+        self,
+        member_id: int,
+        status: MemberStatus,
+        roles: frozenset[Role],
+        actor: MemberView | None,
+        actor_aad_id: str | None,
+        by: str | None = None,
+    ) -> MemberView:
+        """Record a decision on a pending membership, and audit it."""
+        decided = await self.members.decide(member_id, status, roles, actor.id if actor else None)
+        approved = status is MemberStatus.APPROVED
+        await self.audit.record(
+            status.value,
+            "member",
+            member_id,
+            actor_id=actor.id if actor else None,
+            actor_aad_id=actor_aad_id,
+            details=_by({"roles": sorted(decided.roles)} if approved else {}, by) or None,
+        )
+        return decided
 
     async def approvers(self) -> list[MemberView]:
         """Approved coordinators and admins, and admins named in settings who are members."""
@@ -202,15 +263,7 @@ class ForumService:
             if role is Role.ADMIN:
                 roles.add(Role.COORDINATOR)
         status = MemberStatus.APPROVED if approve else MemberStatus.REJECTED
-        decided = await self.members.decide(member_id, status, frozenset(roles), actor.id if actor else None)
-        await self.audit.record(
-            "approved" if approve else "rejected",
-            "member",
-            member_id,
-            actor_id=actor.id if actor else None,
-            actor_aad_id=actor_aad_id,
-            details={"roles": sorted(decided.roles)} if approve else None,
-        )
+        decided = await self._settle(member_id, status, frozenset(roles), actor, actor_aad_id)
         reference = await self.members.personal_conversation(member_id)
         if reference:
             t = await self._translator_for(decided)
@@ -235,13 +288,22 @@ class ForumService:
         reference = dict(turn.reference)
         reference["conversation"] = {**reference.get("conversation", {}), "id": channel_id}
         reference.pop("activityId", None)
+        place = ChannelPlace(channel_id, turn.team_id, turn.tenant_id, turn.service_url, reference)
+        await self.set_forum_channel(place, actor, actor_aad_id=turn.user.aad_object_id)
+        return True
+
+    async def set_forum_channel(
+        self, place: ChannelPlace, actor: MemberView, *, actor_aad_id: str | None, by: str | None = None
+    ) -> None:
+        """Make `place` the forum channel, audited. Who may is the caller's to check
+        (`link_forum_channel` does)."""
         await self.channels.link(
             FORUM_CHANNEL,
-            conversation_id=channel_id,
-            team_id=turn.team_id,
-            tenant_id=turn.tenant_id,
-            service_url=turn.service_url,
-            reference=reference,
+            conversation_id=place.conversation_id,
+            team_id=place.team_id,
+            tenant_id=place.tenant_id,
+            service_url=place.service_url,
+            reference=place.reference,
             linked_by=actor.id,
         )
         await self.audit.record(
@@ -249,14 +311,9 @@ class ForumService:
             "channel",
             FORUM_CHANNEL,
             actor_id=actor.id,
-            actor_aad_id=turn.user.aad_object_id,
-            details={"conversation_id": channel_id, "team_id": turn.team_id},
+            actor_aad_id=actor_aad_id,
+            details=_by({"conversation_id": place.conversation_id, "team_id": place.team_id}, by),
         )
-        return True
-
-    async def forum_channel(self) -> dict[str, Any] | None:
-        link = await self.channels.get(FORUM_CHANNEL)
-        return dict(link.reference) if link else None
 
     async def forum_channel_id(self) -> str | None:
         """The conversation id of the forum channel, if one is linked."""
@@ -266,3 +323,8 @@ class ForumService:
     async def choose_language(self, member: MemberView, language: str) -> MemberView:
         """Answer `member` in `language` from now on, whatever their Teams locale."""
         return await self.members.choose_language(member.id, language)
+
+
+def _by(details: dict[str, Any], by: str | None) -> dict[str, Any]:
+    """Audit details, naming the authority when it is not the actor's own (settings, the demo)."""
+    return {**details, "by": by} if by else details

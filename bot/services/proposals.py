@@ -98,7 +98,7 @@ class ProposalService:
         return await self.agencies.active()
 
     def industries(self, language: str) -> list[cards.Named]:
-        return [cards.Named(e["code"], e[language]) for e in self.settings.industry_entries()]
+        return [cards.Named(e.code, e.name(language)) for e in self.settings.industries]
 
     async def form(
         self,
@@ -143,7 +143,7 @@ class ProposalService:
             raw,
             author_agency_id=author_agency_id,
             agency_ids_by_code={a.code: a.id for a in agencies},
-            industries=[e["code"] for e in self.settings.industry_entries()],
+            industries=[e.code for e in self.settings.industries],
             today=self.clock().astimezone(self.settings.zone).date(),
         )
 
@@ -251,7 +251,8 @@ class ProposalService:
         author = await self.members.by_id(proposal.author_id)
         period = None
         if proposal.period_from or proposal.period_to:
-            period = f"{proposal.period_from or '…'} – {proposal.period_to or '…'}"
+            ends = (proposal.period_from, proposal.period_to)
+            period = " – ".join(t.date_medium(end) if end else "…" for end in ends)
         question, answer = await self._dialogue(proposal)
         if not own_agency:
             question = mask_personal_numbers(question) if question else None
@@ -345,9 +346,7 @@ class ProposalService:
             if event.note:
                 note = event.note if own else mask_personal_numbers(event.note)
                 what += " – " + t(f"history.note.{event.kind}", note=note)
-            rows.append(
-                (t.datetime(event.at.astimezone(self.settings.zone)), actor.name if actor else "?", what)
-            )
+            rows.append((t.datetime_medium(event.at, self.settings.zone), actor.name if actor else "?", what))
         return rows
 
     async def listing(
