@@ -1,0 +1,411 @@
+"""Meeting series: when they meet, which meetings fall on Swedish holidays, and when each reminder
+is due. Plain Python, no I/O, and no clock: every function is given the times it works on.
+
+Times are wall-clock times in Europe/Stockholm. On the two days a year the clocks change, a
+wall-clock time can name no moment or two; the rule here is RFC 5545's (section 3.3.5), so that
+the bot and the .ics files it hands out (bot/domain/calendar.py) agree on every meeting:
+- a time that does not exist (02:30 on 2026-03-29, clocks go from 02:00 to 03:00) is read with the
+  offset before the gap, so the meeting starts at 03:30 summer time;
+- a time that exists twice (02:30 on 2026-10-25, clocks go from 03:00 back to 02:00) is the first
+  of the two (summer time, fold=0), so the meeting happens once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil import rrule as du
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+class Recurrence(StrEnum):
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY_FIRST = "monthly_first"  # the first <weekday> of each month
+    MONTHLY_LAST = "monthly_last"  # the last <weekday> of each month
+
+
+# Each recurrence as RRULE parts: FREQ, INTERVAL and the ordinal in BYDAY (None: every such day).
+_SHAPES: dict[Recurrence, tuple[str, int, int | None]] = {
+    Recurrence.WEEKLY: ("WEEKLY", 1, None),
+    Recurrence.BIWEEKLY: ("WEEKLY", 2, None),
+    Recurrence.MONTHLY_FIRST: ("MONTHLY", 1, 1),
+    Recurrence.MONTHLY_LAST: ("MONTHLY", 1, -1),
+}
+_FREQS = {"WEEKLY": du.WEEKLY, "MONTHLY": du.MONTHLY}
+
+
+def at_wall_clock(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The moment the wall-clock time `at` on `day` names in `zone`, as an aware datetime in `zone`.
+
+    A time in the spring gap is read with the offset before it (02:30 → 03:30 summer time); a time
+    that happens twice in autumn is the first of the two. Going through UTC normalises the gap case,
+    so the result always shows a time the clocks actually showed."""
+    if at.tzinfo is not None:
+        raise ValueError("a wall-clock time carries no zone of its own")
+    return datetime.combine(day, at).replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+
+
+@dataclass(frozen=True)
+class SeriesRule:
+    """When a meeting series meets: a recurrence on a weekday, from `start_date` (the first day a
+    meeting may fall on) up to and including `until`, from `start_time` to `end_time` wall-clock.
+
+    A biweekly series counts its fortnights from its first meeting (`first_date()`), so moving
+    `start_date` by a week moves every meeting of the series by a week."""
+
+    recurrence: Recurrence
+    weekday: int  # 0 = Monday … 6 = Sunday, as date.weekday()
+    start_date: date
+    start_time: time
+    end_time: time
+    until: date | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError("weekday is 0 (Monday) to 6 (Sunday)")
+        if self.start_time.tzinfo is not None or self.end_time.tzinfo is not None:
+            raise ValueError("start and end are wall-clock times, without a zone")
+        if self.end_time <= self.start_time:
+            raise ValueError("a meeting ends after it starts, on the same day")
+        if self.until is not None and self.until < self.first_date():
+            raise ValueError("the series has no meeting on or before its until date")
+
+    @property
+    def duration(self) -> timedelta:
+        """How long each meeting lasts. Also on the days the clocks change: a meeting moved by the
+        spring gap keeps its length rather than ending when it starts."""
+        day = date(2000, 1, 3)
+        return datetime.combine(day, self.end_time) - datetime.combine(day, self.start_time)
+
+    def first_date(self) -> date:
+        """The day of the first meeting: the first day on or after `start_date` the rule allows."""
+        first = datetime.combine(self.start_date, self.start_time)
+        return self._expansion(dtstart=first, interval=1, bounded=False)[0].date()
+
+    def dates(self, first: date, last: date) -> list[date]:
+        """The days the rule gives from `first` to `last`, both included; no exceptions applied."""
+        found = self._expansion().between(
+            datetime.combine(first, time.min), datetime.combine(last, time.max), inc=True
+        )
+        return [moment.date() for moment in found]
+
+    def meets_on(self, day: date) -> bool:
+        return bool(self.dates(day, day))
+
+    def to_rrule(self, zone: ZoneInfo = STOCKHOLM) -> str:
+        """The RFC 5545 RRULE value (without "RRULE:"), with its parts in the order icalendar writes
+        them, so that the string in an .ics file is this very string. UNTIL is the last second of
+        the until day in `zone`, written in UTC as RFC 5545 requires next to a DTSTART with TZID."""
+        freq, interval, ordinal = _SHAPES[self.recurrence]
+        parts = [f"FREQ={freq}"]
+        if self.until is not None:
+            last = at_wall_clock(self.until, time(23, 59, 59), zone).astimezone(UTC)
+            parts.append(f"UNTIL={last:%Y%m%dT%H%M%SZ}")
+        if interval != 1:
+            parts.append(f"INTERVAL={interval}")
+        parts.append(f"BYDAY={'' if ordinal is None else ordinal}{RRULE_DAYS[self.weekday]}")
+        return ";".join(parts)
+
+    @classmethod
+    def from_rrule(
+        cls,
+        text: str,
+        *,
+        start_date: date,
+        start_time: time,
+        end_time: time,
+        zone: ZoneInfo = STOCKHOLM,
+    ) -> SeriesRule:
+        """The rule an RRULE value describes; only the four shapes `to_rrule` writes are understood
+        (anything else raises ValueError rather than being read as something it is not)."""
+        body = text.strip()
+        if body.upper().startswith("RRULE:"):
+            body = body[len("RRULE:") :]
+        parts: dict[str, str] = {}
+        for part in body.split(";"):
+            name, sep, value = part.partition("=")
+            name = name.strip().upper()
+            if not sep or not value or name in parts:
+                raise ValueError(f"unreadable RRULE part {part!r}")
+            parts[name] = value.strip().upper()
+        unknown = set(parts) - {"FREQ", "INTERVAL", "BYDAY", "UNTIL"}
+        if unknown:
+            raise ValueError(f"unsupported RRULE parts: {', '.join(sorted(unknown))}")
+        byday = parts.get("BYDAY", "")
+        day_name, prefix = byday[-2:], byday[:-2]
+        if day_name not in RRULE_DAYS or prefix not in ("", "1", "+1", "-1"):
+            raise ValueError(f"unsupported BYDAY {byday!r}")
+        try:
+            interval = int(parts.get("INTERVAL", "1"))
+        except ValueError:
+            raise ValueError(f"unreadable INTERVAL {parts['INTERVAL']!r}") from None
+        shape = (parts.get("FREQ"), interval, int(prefix) if prefix else None)
+        recurrence = next((r for r, known in _SHAPES.items() if known == shape), None)
+        if recurrence is None:
+            raise ValueError(f"unsupported recurrence {body!r}")
+        until = _parse_until(parts["UNTIL"], zone) if "UNTIL" in parts else None
+        return cls(recurrence, RRULE_DAYS.index(day_name), start_date, start_time, end_time, until)
+
+    def _expansion(
+        self, *, dtstart: datetime | None = None, interval: int | None = None, bounded: bool = True
+    ) -> du.rrule:
+        """The rule as a dateutil rrule over naive wall-clock start times."""
+        freq, rule_interval, ordinal = _SHAPES[self.recurrence]
+        day = du.weekdays[self.weekday]
+        return du.rrule(
+            _FREQS[freq],
+            dtstart=dtstart or datetime.combine(self.first_date(), self.start_time),
+            interval=interval or rule_interval,
+            byweekday=day if ordinal is None else day(ordinal),
+            until=datetime.combine(self.until, time.max) if self.until and bounded else None,
+        )
+
+
+def _parse_until(value: str, zone: ZoneInfo) -> date:
+    try:
+        if len(value) == 8:  # a DATE
+            return datetime.strptime(value, "%Y%m%d").date()
+        if value.endswith("Z"):
+            moment = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            return moment.astimezone(zone).date()
+        return datetime.strptime(value, "%Y%m%dT%H%M%S").date()  # floating: already wall-clock
+    except ValueError:
+        raise ValueError(f"unreadable UNTIL {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One meeting of a series. `day` is its identity: the day the rule gives it, which stays its
+    identity when it is moved to another day or time. `start` and `end` are aware, in the series'
+    zone; `.astimezone(UTC)` for storage and scheduling."""
+
+    day: date
+    start: datetime
+    end: datetime
+    moved: bool = False
+    extra: bool = False  # a meeting the rule does not give, added by the coordinator
+
+
+def occurrences(
+    rule: SeriesRule,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    *,
+    skipped: Collection[date] = frozenset(),
+    moved: Mapping[date, datetime] | None = None,
+    extra: Iterable[datetime] = (),
+) -> list[Occurrence]:
+    """The meetings that start in [start, end), in order of start.
+
+    `skipped`: days of the rule on which the meeting is cancelled (EXDATE). `moved`: day of the rule
+    → the moment that meeting now starts (an overriding instance in the .ics); it lasts as long as
+    the others. A day both skipped and moved is skipped. A moved meeting is in the window by its new
+    start. Skipped and moved days the rule does not give (say, left over after the weekday changed)
+    are ignored, as calendar clients ignore exceptions that match no instance. `extra`: start
+    moments of meetings the rule does not give; each one's identity is its local day, which
+    must not be a day of the rule (move that meeting instead)."""
+    _require_aware(start, end)
+    moved = moved or {}
+    # Local days that can hold a start in the window; a day either side covers any UTC offset.
+    first_day = start.astimezone(zone).date() - timedelta(days=1)
+    last_day = end.astimezone(zone).date() + timedelta(days=1)
+    found: list[Occurrence] = []
+    for day in rule.dates(first_day, last_day):
+        if day not in skipped and day not in moved:
+            found.append(_occurrence(rule, zone, day, at_wall_clock(day, rule.start_time, zone)))
+    for day, new_start in moved.items():
+        if day not in skipped and rule.meets_on(day):
+            _require_aware(new_start)
+            found.append(_occurrence(rule, zone, day, new_start, moved=True))
+    for extra_start in extra:
+        _require_aware(extra_start)
+        day = extra_start.astimezone(zone).date()
+        if rule.meets_on(day):
+            raise ValueError(f"{day} is a meeting day of the series: move that meeting instead")
+        found.append(_occurrence(rule, zone, day, extra_start, extra=True))
+    days = [o.day for o in found]
+    if len(days) != len(set(days)):
+        raise ValueError("two extra meetings on the same day")
+    # Compared in UTC: two datetimes in the same zone compare by wall clock, blind to fold.
+    window = (start.astimezone(UTC), end.astimezone(UTC))
+    inside = [o for o in found if window[0] <= o.start.astimezone(UTC) < window[1]]
+    return sorted(inside, key=lambda o: o.start.astimezone(UTC))
+
+
+def _occurrence(
+    rule: SeriesRule, zone: ZoneInfo, day: date, begins: datetime, *, moved: bool = False, extra: bool = False
+) -> Occurrence:
+    begins = begins.astimezone(zone)
+    ends = (begins.astimezone(UTC) + rule.duration).astimezone(zone)
+    return Occurrence(day, begins, ends, moved=moved, extra=extra)
+
+
+def _require_aware(*moments: datetime) -> None:
+    for moment in moments:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("a moment must carry its zone (an aware datetime)")
+
+
+# --- Swedish holidays and working days -------------------------------------------------------
+
+# Public holidays, and the three eves the law treats as Sundays (Semesterlagen 1977:480 §3 a:
+# midsommarafton, julafton, nyårsafton): no agency works then, so no meeting or reminder either.
+_HOLIDAY_CATEGORIES = (holidays.PUBLIC, holidays.DE_FACTO)
+
+
+@lru_cache(maxsize=32)
+def _holidays_of(year: int) -> Mapping[date, str]:
+    found = holidays.country_holidays("SE", years=year, language="sv", categories=_HOLIDAY_CATEGORIES)
+    return dict(found.items())
+
+
+def holiday_name(day: date) -> str | None:
+    """The Swedish name of the holiday on `day` ("Juldagen", "Midsommarafton"), or None."""
+    return _holidays_of(day.year).get(day)
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday, and neither a public holiday nor one of the eves treated as one."""
+    return day.weekday() < 5 and holiday_name(day) is None
+
+
+def next_working_day(day: date) -> date:
+    """The first working day after `day` (not `day` itself): where to move a meeting that falls on
+    a holiday."""
+    day += timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def working_days_before(day: date, count: int) -> date:
+    """The `count`-th working day before `day`; `day` itself for 0. Two working days before a
+    Monday is the Thursday before; before Tuesday 2026-04-07 it is Wednesday 2026-04-01, because
+    Långfredagen and Annandag påsk do not count."""
+    if count < 0:
+        raise ValueError("count is 0 or more")
+    while count:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
+def holiday_conflicts(rule: SeriesRule, from_date: date, to_date: date) -> list[tuple[date, str]]:
+    """The rule's meeting days from `from_date` to `to_date` (both included) that fall on a Swedish
+    holiday, with the holiday's Swedish name, for the coordinator to skip or move each. A meeting's
+    day is its wall-clock day, so no zone is needed."""
+    return [(day, name) for day in rule.dates(from_date, to_date) if (name := holiday_name(day)) is not None]
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+class ReminderKind(StrEnum):
+    AGENDA = "agenda"  # the agenda to the participants
+    SHORT = "short"  # just before the meeting
+    REPORT_NUDGE = "report_nudge"  # to the agencies that have not reported their lägesbild
+    COMPILED = "compiled"  # the compiled lägesbild into the forum channel
+
+
+@dataclass(frozen=True)
+class WorkingDaysBefore:
+    """At wall-clock time `at`, `days` working days before the meeting's day (0: that day)."""
+
+    days: int
+    at: time
+
+    def __post_init__(self) -> None:
+        if self.days < 0:
+            raise ValueError("days is 0 or more")
+        if self.at.tzinfo is not None:
+            raise ValueError("at is a wall-clock time, without a zone")
+
+
+@dataclass(frozen=True)
+class BeforeStart:
+    """A fixed stretch of time before the meeting starts."""
+
+    delta: timedelta
+
+    def __post_init__(self) -> None:
+        if self.delta <= timedelta(0):
+            raise ValueError("a reminder before the start is a positive stretch of time")
+
+
+ReminderOffset = WorkingDaysBefore | BeforeStart
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """When each kind of reminder goes out for a meeting; None turns a kind off.
+
+    Working days rather than days, so that a reminder never lands on a weekend or a holiday, when
+    nobody reads it: the agenda for a Monday meeting goes out on Thursday."""
+
+    agenda: ReminderOffset | None = WorkingDaysBefore(2, time(9, 0))
+    short: ReminderOffset | None = BeforeStart(timedelta(hours=1))
+    report_nudge: ReminderOffset | None = WorkingDaysBefore(3, time(9, 0))
+    compiled: ReminderOffset | None = WorkingDaysBefore(1, time(12, 0))
+
+    def offset(self, kind: ReminderKind) -> ReminderOffset | None:
+        return {
+            ReminderKind.AGENDA: self.agenda,
+            ReminderKind.SHORT: self.short,
+            ReminderKind.REPORT_NUDGE: self.report_nudge,
+            ReminderKind.COMPILED: self.compiled,
+        }[kind]
+
+
+def due_times(occurrence: Occurrence, plan: ReminderPlan, zone: ZoneInfo) -> dict[ReminderKind, datetime]:
+    """When each reminder for `occurrence` is due, as aware UTC datetimes. Counted from when the
+    meeting actually starts (a moved meeting's reminders move with it). Kinds turned off, and
+    kinds that would fall at or after the start, are left out."""
+    begins = occurrence.start.astimezone(UTC)
+    meeting_day = occurrence.start.astimezone(zone).date()
+    due: dict[ReminderKind, datetime] = {}
+    for kind in ReminderKind:
+        offset = plan.offset(kind)
+        if offset is None:
+            continue
+        if isinstance(offset, BeforeStart):
+            moment = begins - offset.delta
+        else:
+            moment = at_wall_clock(working_days_before(meeting_day, offset.days), offset.at, zone)
+        moment = moment.astimezone(UTC)
+        if moment < begins:
+            due[kind] = moment
+    return due
+
+
+Timeliness = Literal["on_time", "late", "missed"]
+
+ON_TIME_GRACE = timedelta(minutes=5)
+
+
+def downtime_policy(
+    due: datetime, meeting_start: datetime, now: datetime, *, grace: timedelta = ON_TIME_GRACE
+) -> Timeliness:
+    """What to do with a reminder when the scheduler gets to it at `now`, possibly after the bot was
+    down: "on_time" up to `grace` after it was due (a scheduler is never exactly on the second);
+    "late" after that while the meeting is still ahead (posted, marked as late: an agenda read late
+    is better than none); "missed" once the meeting has begun (nothing is posted)."""
+    _require_aware(due, meeting_start, now)
+    due, meeting_start, now = (moment.astimezone(UTC) for moment in (due, meeting_start, now))
+    if now >= meeting_start:
+        return "missed"
+    if now <= due + grace:
+        return "on_time"
+    return "late"
