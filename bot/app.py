@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.dialogs import build_router
 from bot.dialogs.engine import Engine
 from bot.services import task_handlers
+from bot.services.files import FileService
 from bot.services.maintenance import prune_processed_activities
 from bot.services.schedule import TaskHandler, TaskRunner
 from bot.settings import Settings
 from bot.storage import db
 from bot.storage.membership import Agencies
 from bot.teams.glue import TeamsGlue, create_glue
+from bot.web.files import FILES, add_file_routes
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,8 @@ def create_app(
         except Exception:
             await engine.dispose()
             raise
+        # capabilities register their file providers on it: app[FILES].register(kind, provider)
+        app[FILES] = FileService.from_settings(settings, sessions, clock=clock)
         yield
         await engine.dispose()
 
@@ -150,4 +154,5 @@ def create_app(
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_file_routes(app)
     return app

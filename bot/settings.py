@@ -7,19 +7,24 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AliasChoices,
     BaseModel,
     Field,
+    SecretStr,
     TypeAdapter,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.files import MIN_SECRET_BYTES
 from bot.i18n import FORUM_TIMEZONE
+
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:3978"
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -164,6 +169,29 @@ class Settings(BaseSettings):
             "(Teams allows 50 a second per app and tenant; split it among processes)."
         ),
     )
+    public_url: str = Field(
+        default=DEVELOPMENT_PUBLIC_URL,
+        validation_alias=AliasChoices("FORUMBOT_PUBLIC_URL"),
+        description=(
+            "The bot's public address, e.g. https://forumbot.example.se; links to files start "
+            "with it. Production needs an https:// one."
+        ),
+    )
+    file_link_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("FORUMBOT_FILE_LINK_SECRET"),
+        description=(
+            f"The key that signs links to files, at least {MIN_SECRET_BYTES} bytes. "
+            "Empty: a random key per process (development only)."
+        ),
+    )
+    file_link_minutes: int = Field(
+        default=15,
+        gt=0,
+        le=24 * 60,
+        validation_alias=AliasChoices("FORUMBOT_FILE_LINK_MINUTES"),
+        description="How long a link to a file works after the bot gave it, in minutes.",
+    )
 
     @field_validator("allowed_tenants", "admin_ids", mode="before")
     @classmethod
@@ -204,6 +232,37 @@ class Settings(BaseSettings):
             raise ValueError("FORUMBOT_DEFAULT_LANGUAGE must be sv or en")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        """Empty means the development address; the scheme and host only, maybe a path."""
+        value = value.strip()
+        if not value:
+            return DEVELOPMENT_PUBLIC_URL
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(
+                "FORUMBOT_PUBLIC_URL must be an http(s):// address such as https://forumbot.example.se"
+            )
+        return value.rstrip("/")
+
+    @field_validator("file_link_secret")
+    @classmethod
+    def _file_link_secret(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"FORUMBOT_FILE_LINK_SECRET must be at least {MIN_SECRET_BYTES} bytes "
+                "(e.g. the output of `openssl rand -base64 48`)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _production_needs_credentials(self) -> Settings:
         if self.env is Environment.PRODUCTION:
@@ -223,6 +282,22 @@ class Settings(BaseSettings):
                 )
         if self.app_id and not GUID.match(self.app_id):
             raise ValueError("MicrosoftAppId must be a GUID")
+        return self
+
+    @model_validator(mode="after")
+    def _production_needs_file_links(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if not self.file_link_secret.get_secret_value():
+                raise ValueError(
+                    "FORUMBOT_ENV=production needs FORUMBOT_FILE_LINK_SECRET "
+                    f"(at least {MIN_SECRET_BYTES} random bytes, e.g. the output of "
+                    "`openssl rand -base64 48`): it signs the links to files the bot hands out"
+                )
+            if urlsplit(self.public_url).scheme != "https":
+                raise ValueError(
+                    "FORUMBOT_ENV=production needs FORUMBOT_PUBLIC_URL, the bot's public https:// "
+                    "address: links to files start with it"
+                )
         return self
 
     def agency_entries(self) -> list[dict[str, str]]:

@@ -150,9 +150,11 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, env: st
     monkeypatch.chdir(tmp_path)  # no .env
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'forumbot.db'}")
     monkeypatch.setenv("FORUMBOT_ENV", env)
-    if env == "production":  # which refuses to start without credentials
+    if env == "production":  # which refuses to start without credentials and file links
         monkeypatch.setenv("MicrosoftAppId", "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b")
         monkeypatch.setenv("MicrosoftAppPassword", "not-a-real-secret")
+        monkeypatch.setenv("FORUMBOT_FILE_LINK_SECRET", "not-a-real-secret-but-long-enough-for-one")
+        monkeypatch.setenv("FORUMBOT_PUBLIC_URL", "https://forumbot.example.se")
     served: list[object] = []
     monkeypatch.setattr(web, "run_app", lambda app, **kw: served.append(app))
     result = cli.main(["run", "--port", "0", *args])

@@ -155,6 +155,8 @@ def test_production_start_on_outdated_schema_names_the_command(tmp_path: Path) -
         FORUMBOT_ENV="production",
         MicrosoftAppId=APP_ID,
         MicrosoftAppPassword="not-a-real-secret",
+        FORUMBOT_FILE_LINK_SECRET="not-a-real-secret-but-long-enough-for-one",
+        FORUMBOT_PUBLIC_URL="https://forumbot.example.se",
         DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}",
     )
     assert result.returncode == 3
