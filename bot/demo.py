@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import User
 from bot.domain.members import MemberView, Role
-from bot.services.forum import ALL_ROLES, Applicant, ChannelPlace, ForumService
+from bot.services.membership import ALL_ROLES, Applicant, ChannelPlace, MembershipService
 from bot.settings import Settings
 
 DEFAULT_SERVICE_URL = "http://localhost:56150/_connector"  # the playground's Bot Connector
@@ -141,7 +141,7 @@ async def seed_demo(
     """Add the playground's users as approved members and link the forum channel, inside the
     caller's unit of work, as the forum's services do it (audited as the demo's doing, and
     nobody notified). What exists already is left alone."""
-    forum = ForumService(session, settings)
+    forum = MembershipService(session, settings)
     result = DemoResult()
     seeded: dict[str, MemberView] = {}
     for user in USERS:

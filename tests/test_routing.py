@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.dialogs import build_router
-from bot.dialogs.approvals import DecisionSubmit
+from bot.dialogs.membership import DecisionSubmit
 from bot.dialogs.proposals import ListSubmit, SaveSubmit, TransitionSubmit
 from bot.dialogs.router import Access, Router, SubmitData
 from bot.i18n import Translator

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogs import build_router, registration
+from bot.dialogs import build_router, membership
 from bot.dialogs import proposals as proposal_dialogs
 from bot.dialogs.router import END
 from bot.dialogs.steps import START, Step
@@ -21,7 +21,7 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 LIFECYCLE = BOT / "domain" / "proposals.mmd"
 # diagram -> (the states' enum, the steps), for the flows in bot/dialogs
 FLOWS: dict[Path, tuple[type[StrEnum], tuple[Step, ...]]] = {
-    BOT / "dialogs" / "registration.mmd": (registration.RegistrationState, registration.STEPS),
+    BOT / "dialogs" / "registration.mmd": (membership.RegistrationState, membership.STEPS),
     BOT / "dialogs" / "proposals.mmd": (proposal_dialogs.FormState, proposal_dialogs.FORM_STEPS),
 }
 

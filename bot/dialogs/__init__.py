@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.dialogs import approvals, general, outbox, proposals, registration
+from bot.dialogs import help, membership, outbox, proposals
 from bot.dialogs.router import Router
 
 
 def build_router() -> Router:
     router = Router()
-    for module in (general, registration, approvals, proposals, outbox):
+    for module in (help, membership, proposals, outbox):
         module.register(router)
     return router

@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import Outcome, Posted, Reply, Roster, RosterEntry, Turn
-from bot.dialogs.general import welcome
+from bot.dialogs.help import welcome
 from bot.dialogs.router import Ctx, Router, active_flow, permits, run_state
 from bot.domain.members import MemberView
 from bot.domain.text import command_words
 from bot.i18n import Translator, effective_language
 from bot.services.conversations import ConversationService
-from bot.services.forum import ForumService
+from bot.services.membership import MembershipService
 from bot.services.work import unit_of_work
 from bot.settings import Settings
 
@@ -112,21 +112,21 @@ class Engine:
             if await conversations.seen(turn):
                 log.info("activity %s delivered again; effects skipped", turn.activity_id)
                 return Outcome(duplicate=True)
-            forum = ForumService(session, self.settings)
-            member = await forum.identify(turn.user)
+            membership = MembershipService(session, self.settings)
+            member = await membership.identify(turn.user)
             ctx = Ctx(
                 turn=turn,
                 session=session,
                 settings=self.settings,
                 t=self.translator(turn, member),
-                forum=forum,
+                membership=membership,
                 member=member,
                 roster=roster,
                 state=working_state,
                 clock=self.clock,
             )
             if member is not None:
-                await forum.remember_personal_chat(member, turn)
+                await membership.remember_personal_chat(member, turn)
             await handler(ctx)
             if ctx.shared_submit:
                 await self._keep_private(ctx, conversations)

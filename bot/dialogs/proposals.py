@@ -105,7 +105,7 @@ def register(router: Router) -> None:
         if ctx.turn.personal:
             ctx.outcome.replies.append(Reply(card=form, track=track))
             return
-        if not await ctx.forum.send_personal(
+        if not await ctx.membership.send_personal(
             ctx.me, f"proposal-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}", form, track
         ):
             ctx.say(ctx.t("proposal.open_personal_chat"))

@@ -20,7 +20,7 @@ from bot.cards.common import Card
 from bot.conversation import Outcome, Reply, Roster, Turn
 from bot.domain.members import MemberView, Role
 from bot.i18n import Translator
-from bot.services.forum import ForumService
+from bot.services.membership import MembershipService
 from bot.settings import Settings
 
 END = "END"
@@ -34,7 +34,7 @@ class Ctx:
     session: AsyncSession
     settings: Settings
     t: Translator
-    forum: ForumService
+    membership: MembershipService
     member: MemberView | None
     roster: Roster
     state: dict[str, Any]
@@ -44,7 +44,7 @@ class Ctx:
 
     @property
     def is_admin(self) -> bool:
-        return self.forum.is_admin(self.turn.user.aad_object_id) or (
+        return self.membership.is_admin(self.turn.user.aad_object_id) or (
             self.member is not None and self.member.has(Role.ADMIN)
         )
 

@@ -1,4 +1,7 @@
-"""Registration: a Teams user asks to join the forum for one agency.
+"""Membership: a Teams user asks to join the forum for one agency, and coordinators and admins
+decide pending registrations.
+
+Registration
 
 States and steps (drawn in registration.mmd):
     START --register ("registrera mig")--> CHOOSING_AGENCY --agency_chosen (typed or picked)--> END
@@ -9,13 +12,15 @@ States and steps (drawn in registration.mmd):
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from bot.cards.common import card, heading, text
-from bot.cards.membership import registration_card, registration_sent_card
-from bot.dialogs.router import END, Access, Code, Ctx, Flow, Router, SubmitData, start_flow
+from bot.cards.membership import decided_card, pending_list_card, registration_card, registration_sent_card
+from bot.dialogs.router import END, Access, CardId, Code, Ctx, Flow, Router, SubmitData, start_flow
 from bot.dialogs.steps import START, Step
+from bot.domain.members import Role
 from bot.domain.text import command_words
-from bot.services.forum import RegistrationResult
+from bot.services.membership import DecisionResult, RegistrationResult
 
 
 class RegistrationState(StrEnum):
@@ -40,7 +45,7 @@ def register(router: Router) -> None:
     async def choosing_agency(ctx: Ctx) -> str:
         """A typed answer: an agency's short code or name."""
         wanted = command_words(ctx.turn.text)
-        agencies = await ctx.forum.agencies.active()
+        agencies = await ctx.membership.agencies.active()
         match = next(
             (a for a in agencies if wanted in (a.code.lower(), a.name_sv.lower(), a.name_en.lower())),
             None,
@@ -62,7 +67,7 @@ def register(router: Router) -> None:
         if not ctx.turn.personal:
             ctx.say(ctx.t("registration.personal_only"))
             return
-        agencies = await ctx.forum.agencies.active()
+        agencies = await ctx.membership.agencies.active()
         ctx.send_card(registration_card(ctx.t, agencies))
         ctx.say(ctx.t("registration.or_type", codes=", ".join(a.code for a in agencies)))
         start_flow(ctx, flow, RegistrationState.CHOOSING_AGENCY)
@@ -75,16 +80,16 @@ def register(router: Router) -> None:
             return
         code = data.agency
         if not code:
-            agencies = await ctx.forum.agencies.active()
+            agencies = await ctx.membership.agencies.active()
             ctx.replace_card(registration_card(ctx.t, agencies, error=ctx.t("registration.agency_required")))
             return
         await finish(ctx, code, replace=True)
         ctx.state.pop("flow", None)
 
     async def finish(ctx: Ctx, code: str, *, replace: bool) -> None:
-        agency = await ctx.forum.agencies.by_code(code)
+        agency = await ctx.membership.agencies.by_code(code)
         if agency is None:
-            agencies = await ctx.forum.agencies.active()
+            agencies = await ctx.membership.agencies.active()
             ctx.replace_card(
                 registration_card(
                     ctx.t, agencies, error=ctx.t("registration.unknown_agency", answer=code[:60])
@@ -92,7 +97,7 @@ def register(router: Router) -> None:
             )
             return
         roster = await ctx.roster.member(ctx.turn.user.teams_id)
-        result, member = await ctx.forum.register(ctx.turn, agency, roster)
+        result, member = await ctx.membership.register(ctx.turn, agency, roster)
         if result is RegistrationResult.REGISTERED and member is not None:
             ctx.member = member
             sent = registration_sent_card(ctx.t, member)
@@ -113,3 +118,40 @@ def register(router: Router) -> None:
             ctx.replace_card(card([heading(ctx.t("registration.title")), text(message)]))
         else:
             ctx.say(message)
+
+
+    register_approvals(router)
+
+class DecisionSubmit(SubmitData):
+    member_id: CardId
+    role: Literal["inspector", "coordinator"] = "inspector"
+
+
+def register_approvals(router: Router) -> None:
+    @router.command("help.cmd.pending", "väntande", "pending", "ansökningar", access=Access.COORDINATOR)
+    async def list_pending(ctx: Ctx) -> None:
+        """Pending registrations, each with its buttons."""
+        members = await ctx.membership.pending()
+        ctx.send_card(pending_list_card(ctx.t, members, can_grant_coordinator=ctx.is_admin))
+
+    async def decide(ctx: Ctx, data: DecisionSubmit, approve: bool) -> None:
+        decision = await ctx.membership.decide(
+            ctx.member, ctx.turn.user.aad_object_id, data.member_id, approve, Role(data.role)
+        )
+        if decision.result is DecisionResult.FORBIDDEN:
+            ctx.say(ctx.t("approval.not_allowed"))
+        elif decision.result is DecisionResult.STALE:
+            ctx.say(ctx.t("approval.stale"))
+        elif decision.member is not None:
+            by = ctx.member.name if ctx.member else ctx.turn.user.name
+            ctx.replace_card(decided_card(ctx.t, decision.member, approve, by))
+
+    @router.action("registration.approve", access=Access.COORDINATOR, data=DecisionSubmit)
+    async def approve(ctx: Ctx, data: DecisionSubmit) -> None:
+        """Approve a pending registration with the role on the button."""
+        await decide(ctx, data, True)
+
+    @router.action("registration.reject", access=Access.COORDINATOR, data=DecisionSubmit)
+    async def reject(ctx: Ctx, data: DecisionSubmit) -> None:
+        """Reject a pending registration."""
+        await decide(ctx, data, False)

@@ -11,7 +11,7 @@ from bot.domain.members import MemberStatus
 from bot.i18n import Translator
 from bot.services.forms import FORM_KINDS, FormService
 from bot.services.forms import ITEM as FORM_ITEM
-from bot.services.forum import channel_of
+from bot.services.membership import channel_of
 
 # What `språk`/`language` accepts after it, by the language it picks.
 LANGUAGE_NAMES = {
@@ -90,7 +90,7 @@ def register(router: Router) -> None:
         if wanted is None:
             ctx.say(ctx.t("language.unknown", answer=ctx.args[:40]))
             return
-        ctx.member = await ctx.forum.choose_language(member, wanted)
+        ctx.member = await ctx.membership.choose_language(member, wanted)
         ctx.t = Translator(wanted)
         ctx.say(ctx.t("language.chosen"))
 
@@ -100,7 +100,7 @@ def register(router: Router) -> None:
         if not ctx.turn.in_channel:
             ctx.say(ctx.t("channel.only_in_channel"))
             return
-        if await ctx.forum.link_forum_channel(ctx.member, ctx.turn):
+        if await ctx.membership.link_forum_channel(ctx.member, ctx.turn):
             ctx.say(ctx.t("channel.linked"))
         else:
             ctx.say(ctx.t("channel.not_allowed"))
@@ -141,7 +141,7 @@ async def welcome_view(ctx: Ctx, router: Router) -> WelcomeView:
             return WelcomeView(Welcome.PENDING, agency=member.agency.name(ctx.t.language))
         return WelcomeView(Welcome.NEWCOMER)
     if turn.in_channel:
-        forum_channel = await ctx.forum.forum_channel_id()
+        forum_channel = await ctx.membership.forum_channel_id()
         if forum_channel is not None and forum_channel == channel_of(turn):
             return WelcomeView(Welcome.FORUM_CHANNEL)
         return WelcomeView(Welcome.TEAM_CHANNEL, forum_channel_elsewhere=forum_channel is not None)

@@ -77,7 +77,7 @@ class ChannelPlace:
     reference: dict[str, Any]
 
 
-class ForumService:
+class MembershipService:
     """Who belongs to the forum, decided inside one unit of work (`session`)."""
 
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
