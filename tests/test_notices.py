@@ -89,3 +89,28 @@ async def test_withdraw_is_exact_and_the_channel_refuses_narrow_items(bot: Harne
         }
     assert rows == {member_recipient(police): "dismissed", member_recipient(author): "queued"}
     assert withdrawn == 1
+
+
+async def test_a_channel_post_goes_ahead_of_a_backlog_of_personal_messages(bot: Harness) -> None:
+    from tests.support import teams
+
+    await forum(bot)
+    await bot.drain_outbox()
+    bot.connector.clear()
+    channel = {
+        "conversation": {"id": teams.CHANNEL_ID},
+        "serviceUrl": bot.connector.url,
+        "channelId": "msteams",
+    }
+    async with unit_of_work(bot.sessions) as session:
+        outbox = NoticeService(session, bot.settings).outbox
+        for index in range(40):
+            reference = {**channel, "conversation": {"id": f"a:backlog-{index}"}}
+            key = NoticeKey(ItemRef("poll", index), "nudge", member_recipient(index), 1)
+            await outbox.enqueue(key.idempotency_key, reference, {"text": f"nudge {index}"}, notice=key)
+        key = NoticeKey(ItemRef("meeting", 1), "meeting.short", "channel", 1)
+        await outbox.enqueue(key.idempotency_key, channel, {"text": "Mötet börjar om en timme"}, notice=key)
+    await bot.drain_outbox()
+    posts = [r.conversation_id for r in bot.connector.requests if r.method == "POST"]
+    assert len(posts) == 41
+    assert posts[0] == teams.CHANNEL_ID  # queued last, sent first

@@ -53,7 +53,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.outbox import DeadLetter
-from bot.domain.pacing import Pacer, RetrySchedule, parse_retry_after, rate_window
+from bot.domain.pacing import Pacer, RetrySchedule, parse_retry_after
 from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.outbox import Outbox
@@ -167,10 +167,6 @@ class OutboxDelivery:
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
-
-    def set_global_rate(self, per_second: float) -> None:
-        """At most `per_second` sends a second from this worker, over all conversations."""
-        self.pacer.global_windows = (rate_window(per_second),)
 
     async def drain(self, batch: int = 50) -> int:
         """Deliver what is due now; returns how many were delivered."""

@@ -6,15 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.notices import ItemRef, NoticeKey
+from bot.domain.notices import CHANNEL, ItemRef, NoticeKey
 from bot.storage.common import dialect, insert_for, now
 from bot.storage.models import (
     OutboxMessage,
 )
+
+
+def _channel_first(row: Any) -> Any:
+    """Posts into the forum channel go ahead of personal messages: a reminder due now does not
+    wait behind a backlog of nudges."""
+    return case((row.recipient == CHANNEL, 0), else_=1)
 
 
 class Outbox:
@@ -142,7 +148,7 @@ class Outbox:
         candidates = (
             select(entry.id)
             .where(entry.status == "queued", due(entry), ~busy, ~behind_deferred, ahead < per_conversation)
-            .order_by(entry.id)
+            .order_by(_channel_first(entry), entry.id)
             .limit(limit)
         )
         if postgres:
@@ -159,7 +165,7 @@ class Outbox:
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
         )
-        return sorted(claimed, key=lambda row: row.id), lapsed
+        return sorted(claimed, key=lambda row: (row.recipient != CHANNEL, row.id)), lapsed
 
     async def begin_send(
         self, entry_id: int, token: str, moment: datetime, lease_until: datetime
