@@ -79,8 +79,9 @@ async def test_help_depends_on_role(bot: Harness) -> None:
 async def test_help_in_english_for_english_locale(bot: Harness) -> None:
     response = await bot.say(STRANGER, "help", locale="en-US")
     text = card_text(response.cards[0])
-    assert "Show this help" in text
-    assert "You are not registered" in text
+    en = Translator("en")
+    assert en("help.cmd.help") in text
+    assert en("status.unregistered") in text
 
 
 async def test_registration_approved_by_admin(bot: Harness) -> None:

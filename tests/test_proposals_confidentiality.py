@@ -78,7 +78,10 @@ async def test_edit_form_masks_a_sole_traders_number_for_another_agency(bot: Har
         police.roles = "inspector,coordinator"
         await session.commit()
     form = (await bot.say(POLICE, "ändra F-2026-0001")).cards[0]
-    assert inputs(form)["org_number"]["value"] == "811218-XXXX"
+    # another agency's editor may not change the number: it is shown, masked, not offered as input
+    assert "org_number" not in inputs(form) and "811218-XXXX" in card_text(form)
+    mhf = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
+    assert SV("proposal.audience_locked", agency=mhf) in card_text(form)
     assert "9876" not in card_text(form)
     values = {key: node.get("value", "") for key, node in inputs(form).items()}
     response = await bot.submit(
@@ -264,7 +267,7 @@ async def test_typed_cancel_closes_the_open_form(bot: Harness) -> None:
     assert cancel["associatedInputs"] == "none"  # no client-side validation before cancelling
     form_id = bot.connector.sent(INSPECTOR.personal_conversation)[-1]["id"]
     response = await bot.say(INSPECTOR, "avbryt")
-    assert response.texts == [SV("common.cancelled")]
+    assert response.texts == []  # the form card itself now says so
     assert [u["id"] for u in response.updated] == [form_id]
     assert SV("common.cancelled") in card_text(response.updated_cards[0])
     late = await bot.submit(INSPECTOR, {**VALID, "form_token": form_token(form)}, reply_to_id=form_id)
@@ -341,7 +344,7 @@ async def test_help_pairs_swedish_and_english(bot: Harness) -> None:
     help_text = card_text((await bot.say(INSPECTOR, "hjälp")).cards[0])
     for pair in ("föreslå / propose", "förslag / proposals", "ändra / edit", "avbryt / cancel"):
         assert pair in help_text
-    assert "status:accepted bransch:restaurang" in help_text
+    assert "status:accepterad bransch:restaurang" in help_text
 
 
 async def test_a_tax_agency_member_reads_the_channel_card_but_not_agency_text(bot: Harness) -> None:
@@ -396,3 +399,43 @@ async def test_personal_numbers_in_any_writing_are_refused_in_shared_text(bot: H
         assert response.texts == [SV("proposal.note_personal_number", number="F-2026-0001")]
     async with bot.sessions() as session:
         assert await session.scalar(select(Proposal.status)) == "proposed"
+
+
+async def test_the_channel_answers_alike_for_a_restricted_and_a_missing_proposal(bot: Harness) -> None:
+    await forum(bot)
+    await propose(bot, visibility="agencies", agencies="POL")
+    restricted = await bot.say(COORDINATOR, "förslag F-2026-0001", where="channel")
+    missing = await bot.say(COORDINATOR, "förslag F-2026-0099", where="channel")
+    assert restricted.texts == [SV("proposal.channel_forum_only", number="F-2026-0001")]
+    assert missing.texts == [SV("proposal.channel_forum_only", number="F-2026-0099")]
+    assert "Pizzeria" not in str(restricted.sent)
+
+
+async def test_the_coordinator_who_asked_hears_the_answer(bot: Harness) -> None:
+    await forum(bot)
+    await propose(bot)
+    await bot.drain_outbox()
+    card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
+    await bot.submit(COORDINATOR, {**transition_data(card, "ask"), "note": "Vilka tider?"})
+    await bot.drain_outbox()
+    told = [a.get("text") for a in bot.connector.sent(INSPECTOR.personal_conversation)]
+    question = SV(
+        "proposal.told_author_question", by="Carl Samordnare", number="F-2026-0001", note="Vilka tider?"
+    )
+    assert question in told
+    card = (await bot.say(INSPECTOR, "förslag F-2026-0001")).cards[0]
+    await bot.submit(INSPECTOR, {**transition_data(card, "answer"), "note": "Kvällar."})
+    await bot.drain_outbox()
+    heard = [a.get("text") for a in bot.connector.sent(COORDINATOR.personal_conversation)]
+    assert SV("proposal.told_answered", by="Ingrid Inspektör", number="F-2026-0001", note="Kvällar.") in heard
+
+
+async def test_filters_take_swedish_status_words_and_edit_asks_which(bot: Harness) -> None:
+    await forum(bot)
+    await propose(bot)
+    card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
+    await bot.submit(COORDINATOR, transition_data(card, "accept"))
+    for words in ("förslag status:accepterad bransch:restaurang", "proposals status:accepted"):
+        assert "Pizzeria" in card_text((await bot.say(POLICE, words)).cards[0]), words
+    assert "Pizzeria" not in card_text((await bot.say(POLICE, "förslag status:föreslagen")).cards[0])
+    assert (await bot.say(INSPECTOR, "ändra")).texts == [SV("proposal.edit_which")]

@@ -91,9 +91,12 @@ def form_card(
     edit: tuple[int, int] | None = None,
     number: str | None = None,
     form_token: str,
+    audience_locked_by: str | None = None,
 ) -> Card:
     """The proposal form; with `edit` (id, version) it edits an existing proposal. `form_token`
-    names this card: it is submitted once, or cancelled."""
+    names this card: it is submitted once, or cancelled. `audience_locked_by`: the author's agency,
+    when the editor is of another one and may not change who sees it, who takes part, or the
+    organisation number."""
     values = values or {}
     errors = errors or {}
     industry_choices = [(i.code, i.name) for i in industries] + [
@@ -101,7 +104,7 @@ def form_card(
     ]
     body: list[dict[str, Any]] = [
         heading(t("proposal.edit_title", number=number) if edit else t("proposal.form_title")),
-        text(t("proposal.form_intro"), subtle=True),
+        text(t("proposal.edit_intro" if edit else "proposal.form_intro"), subtle=True),
     ]
     if errors:
         body.append(text(t("form.fix_errors"), color="Attention"))
@@ -171,6 +174,22 @@ def form_card(
         },
         *_error(t, errors, "period_to"),
     ]
+    if audience_locked_by:
+        locked = {"org_number", "agencies", "visibility"}
+        hint = t("proposal.visibility_hint")
+        body = [b for b in body if b.get("id") not in locked and b.get("text") != hint]
+        names = {a.code: a.name for a in agencies}
+        chosen = [names.get(code, code) for code in values.get("agencies", "").split(",") if code]
+        body.append(
+            facts(
+                [
+                    (t("proposal.shown.org_number"), values.get("org_number") or "–"),
+                    (t("proposal.shown.agencies"), ", ".join(chosen) or "–"),
+                    (t("proposal.shown.visibility"), t(f"visibility.{values.get('visibility') or 'agency'}")),
+                ]
+            )
+        )
+        body.append(text(t("proposal.audience_locked", agency=audience_locked_by), subtle=True))
     if edit:
         action = submit(
             t("proposal.save"),

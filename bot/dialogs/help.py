@@ -46,6 +46,8 @@ def register(router: Router) -> None:
             )
             for activity_id in here:
                 ctx.outcome.replies.append(Reply(card=cancelled_card(ctx.t), update_activity_id=activity_id))
+            if here and not had_flow:
+                return  # the cards themselves now say "cancelled"
         ctx.say(ctx.t("common.cancelled" if had_flow or closed else "common.nothing_to_cancel"))
 
     @router.action("cancel", access=Access.EVERYONE, data=CancelSubmit)

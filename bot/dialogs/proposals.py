@@ -21,6 +21,7 @@ from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitDat
 from bot.dialogs.steps import START, Step
 from bot.domain.proposals import LIMITS, Status, may_edit
 from bot.domain.visibility import fit_for_channel
+from bot.i18n import Translator
 from bot.services.proposals import Outcome, ProposalService, Result
 
 
@@ -47,6 +48,7 @@ FORM_STEPS = (
     Step(FormState.CONFIRM_WIDEN, END, "cancel"),
 )
 
+SV, EN = Translator("sv"), Translator("en")
 FILTER_WORDS = {
     "status": "status",
     "bransch": "industry",
@@ -173,6 +175,9 @@ def register(router: Router) -> None:
         if not ctx.turn.personal:
             ctx.say(ctx.t("proposal.edit_personal_only"))
             return
+        if not ctx.args.strip():
+            ctx.say(ctx.t("proposal.edit_which"))
+            return
         proposal = await service(ctx).find(ctx.me, ctx.args)
         if proposal is None:
             ctx.say(ctx.t("proposal.not_found", number=_number_typed(ctx.args)))
@@ -203,7 +208,12 @@ def register(router: Router) -> None:
         if result.outcome is Outcome.INVALID and result.form and result.proposal:
             ctx.replace_card(
                 await proposals.form(
-                    ctx.t, result.form.values, result.form.errors, edit=result.proposal, form_token=token
+                    ctx.t,
+                    result.form.values,
+                    result.form.errors,
+                    edit=result.proposal,
+                    form_token=token,
+                    audience_locked_by=await proposals.locked_by(ctx.me, result.proposal, ctx.t),
                 )
             )
         elif result.outcome is Outcome.CONFIRM_WIDEN and result.form and result.proposal:
@@ -262,7 +272,14 @@ def register(router: Router) -> None:
             ctx.replace_card(
                 cards.proposal_card(ctx.t, channel_view, headline=moved), item=proposals.item(result.proposal)
             )
-        ctx.say(ctx.t("proposal.moved_number", number=result.proposal.number, status=moved))
+        ctx.say(
+            ctx.t(
+                "proposal.moved_number",
+                number=result.proposal.number,
+                status=ctx.t(f"status.proposal.{result.proposal.status.value}"),
+                by=ctx.me.name,
+            )
+        )
 
 
 async def refused(ctx: Ctx, result: Result) -> None:
@@ -318,17 +335,17 @@ async def open_one(ctx: Ctx, *, number: str | None = None, proposal_id: int | No
         if number
         else (await proposals.visible(ctx.me, proposal_id) if proposal_id is not None else None)
     )
+    # Typed in a channel or group chat, others read along: only what every member may see, and the
+    # same answer whether a narrower proposal exists or none does, so that nothing is given away.
+    if not ctx.private and (proposal is None or not fit_for_channel(proposal.audience)):
+        ctx.say(ctx.t("proposal.channel_forum_only", number=_number_typed(number or "")))
+        return
     if proposal is None:
         ctx.say(
             ctx.t("proposal.not_found", number=_number_typed(number))
             if number
             else ctx.t("proposal.not_found_card")
         )
-        return
-    # Typed in a channel or group chat, others read along: only what every member may see, and
-    # without saying that something narrower exists.
-    if not ctx.private and not fit_for_channel(proposal.audience):
-        ctx.say(ctx.t("proposal.channel_forum_only", number=_number_typed(number or "")))
         return
     viewer = ctx.me if ctx.private else None
     view = await proposals.card_view(proposal, viewer, ctx.t)
@@ -340,6 +357,15 @@ async def open_one(ctx: Ctx, *, number: str | None = None, proposal_id: int | No
         )
     )
     ctx.send_card(cards.history_card(ctx.t, view, history))
+
+
+def status_code(word: str) -> str | None:
+    """A status as typed in a filter: its code, or its word in Swedish or English."""
+    word = word.strip().lower()
+    for status in Status:
+        if word in (status.value, SV(f"status.word.{status.value}"), EN(f"status.word.{status.value}")):
+            return status.value
+    return None
 
 
 def parse_filters(args: str) -> dict[str, str]:
@@ -354,9 +380,12 @@ def parse_filters(args: str) -> dict[str, str]:
 
 async def show_list(ctx: Ctx, *, mine: bool, filters: dict[str, str], replace: bool = False) -> None:
     status = filters.get("status")
-    if status is not None and status not in {s.value for s in Status}:
-        ctx.say(ctx.t("proposal.bad_status", statuses=", ".join(s.value for s in Status)))
-        return
+    if status is not None:
+        status = status_code(status)
+        if status is None:
+            words = ", ".join(ctx.t(f"status.word.{s.value}") for s in Status)
+            ctx.say(ctx.t("proposal.bad_status", statuses=words))
+            return
     page = int(filters["page"]) if re.fullmatch(r"[0-9]{1,4}", filters.get("page", "")) else 1
     proposals = service(ctx)
     rows, more = await proposals.listing(
@@ -371,7 +400,11 @@ async def show_list(ctx: Ctx, *, mine: bool, filters: dict[str, str], replace: b
     carry = {k: v for k, v in filters.items() if k in ("status", "industry", "agency")}
     if mine:
         carry["mine"] = "1"
-    title = ctx.t("proposal.list_mine" if mine else "proposal.list_open")
+    title = ctx.t(
+        ("proposal.list_mine" if ctx.private else "proposal.list_mine_shared")
+        if mine
+        else "proposal.list_open"
+    )
     listing = cards.list_card(
         ctx.t,
         title,

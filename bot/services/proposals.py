@@ -108,6 +108,7 @@ class ProposalService:
         edit: ProposalView | None = None,
         *,
         form_token: str,
+        audience_locked_by: str | None = None,
     ) -> Card:
         agencies = [cards.Named(a.code, a.name(t.language)) for a in await self.agency_list()]
         return cards.form_card(
@@ -119,7 +120,16 @@ class ProposalService:
             edit=(edit.id, edit.version) if edit else None,
             number=edit.number if edit else None,
             form_token=form_token,
+            audience_locked_by=audience_locked_by,
         )
+
+    async def locked_by(self, editor: MemberView, proposal: ProposalView, t: Translator) -> str | None:
+        """The author's agency, when `editor` may not change who sees the proposal."""
+        if may_change_audience(editor, proposal.author_agency_id):
+            return None
+        agencies = {a.id: a for a in await self.agency_list()}
+        author_agency = agencies.get(proposal.author_agency_id)
+        return author_agency.name(t.language) if author_agency else "?"
 
     async def new_form(self, t: Translator, author: MemberView) -> tuple[Card, dict[str, Any]]:
         """A fresh proposal form for `author`, and the track that keeps where it lands."""
@@ -134,7 +144,13 @@ class ProposalService:
         codes = {a.id: a.code for a in await self.agency_list()}
         own = editor.agency.id == proposal.author_agency_id
         values = values_of(proposal, codes, masked=not own)
-        card = await self.form(t, values, edit=proposal, form_token=form.token)
+        card = await self.form(
+            t,
+            values,
+            edit=proposal,
+            form_token=form.token,
+            audience_locked_by=await self.locked_by(editor, proposal, t),
+        )
         return card, self.forms.track(form, editor.id, t.language)
 
     async def _validate(self, author_agency_id: int, raw: dict[str, Any]) -> FormResult:
@@ -424,6 +440,12 @@ class ProposalService:
         return Result(Outcome.DONE, updated)
 
     async def _tell_author(self, proposal: ProposalView, actor: MemberView, name: str) -> None:
+        """The author hears of a step someone else took (a question with its text); the coordinator
+        who asked hears the author's answer. Notes are masked for readers outside the author's
+        agency."""
+        if name == "answer":
+            await self._tell_asker(proposal, actor)
+            return
         if actor.id == proposal.author_id:
             return
         author = await self.members.by_id(proposal.author_id)
@@ -431,6 +453,13 @@ class ProposalService:
             return
 
         def text(t: Translator) -> str:
+            if name == "ask" and proposal.status_note:
+                return t(
+                    "proposal.told_author_question",
+                    by=actor.name,
+                    number=proposal.number,
+                    note=proposal.status_note,
+                )
             return t(
                 "proposal.told_author",
                 number=proposal.number,
@@ -440,6 +469,24 @@ class ProposalService:
 
         await self.notices.tell(
             author, item_of(proposal), proposal.audience, text, purpose="told", version=proposal.version
+        )
+
+    async def _tell_asker(self, proposal: ProposalView, actor: MemberView) -> None:
+        asker_id = next(
+            (e.actor_id for e in reversed(await self.repo.history(proposal.id)) if e.kind == "ask"), None
+        )
+        asker = await self.members.by_id(asker_id) if asker_id is not None else None
+        if asker is None or asker.id == actor.id:
+            return
+        note = proposal.status_note or ""
+        if asker.agency.id != proposal.author_agency_id:
+            note = mask_personal_numbers(note)
+
+        def text(t: Translator) -> str:
+            return t("proposal.told_answered", by=actor.name, number=proposal.number, note=note)
+
+        await self.notices.tell(
+            asker, item_of(proposal), proposal.audience, text, purpose="answered", version=proposal.version
         )
 
     async def refresh_copies(self, proposal: ProposalView, *, skip_activity_id: str | None) -> None:
@@ -487,6 +534,9 @@ class ProposalService:
             raw = {**raw, **{key: stored[key] for key in AUDIENCE_FIELDS}}
         form = await self._validate(proposal.author_agency_id, raw)
         if form.draft is None:
+            if actor.agency.id != proposal.author_agency_id:
+                # shown again to another agency's editor: what they were shown, masked
+                form.values.update(masked_values(form.values, proposal))
             return Result(Outcome.INVALID, proposal, form=form)
         before, after = proposal.audience, form.draft.audience(proposal.author_agency_id)
         all_ids = [a.id for a in await self.agency_list()]
@@ -597,6 +647,14 @@ assert set(TEXT_FIELDS) == set(FREE_TEXT)
 def masked_org_number(proposal: ProposalView) -> str | None:
     org = proposal.org_number
     return org[:6] + "-XXXX" if org and proposal.org_is_personal else org
+
+
+def masked_values(values: dict[str, str], proposal: ProposalView) -> dict[str, str]:
+    """Form values as an editor outside the author's agency may see them."""
+    masked = {key: mask_personal_numbers(values.get(key, "")) for key in TEXT_FIELDS}
+    if proposal.org_is_personal and values.get("org_number"):
+        masked["org_number"] = values["org_number"][:6] + "-XXXX"
+    return masked
 
 
 def values_of(proposal: ProposalView, agencies: dict[int, str], *, masked: bool = False) -> dict[str, str]:
