@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.i18n import Translator
 from bot.storage.models import AuditEntry, ChannelLink, Member
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE, STRANGER
 from tests.support.harness import Harness, actions_of, card_text
+from tests.support.texts import EN, SV
+
+MHF = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
+POL = "Polisen – lokalpolisområde Västerås"
 
 
 async def register(bot: Harness, person, agency: str) -> None:
@@ -43,14 +46,14 @@ async def test_welcome_on_install_in_personal_chat(bot: Harness) -> None:
     assert response.status == 201
     assert len(response.cards) == 1
     text = card_text(response.cards[0])
-    assert "Välkommen till Forumbot" in text
-    assert "registrera mig" in text
-    assert "help" in text  # the English line
+    assert SV("welcome.title") in text
+    assert SV("welcome.personal") in text
+    assert SV("welcome.english") in text
 
 
 async def test_welcome_in_team_explains_linking(bot: Harness) -> None:
     response = await bot.install(COORDINATOR, where="channel")
-    assert "koppla kanal" in card_text(response.cards[0])
+    assert SV("welcome.team") in card_text(response.cards[0])
 
 
 async def test_other_members_joining_get_no_welcome(bot: Harness) -> None:
@@ -63,25 +66,24 @@ async def test_other_members_joining_get_no_welcome(bot: Harness) -> None:
 
 async def test_help_depends_on_role(bot: Harness) -> None:
     stranger_help = card_text((await bot.say(STRANGER, "hjälp")).cards[0])
-    assert "registrera mig" in stranger_help
-    assert "väntande" not in stranger_help
-    assert "inte registrerad" in stranger_help
+    assert SV("help.cmd.register") in stranger_help
+    assert SV("help.cmd.pending") not in stranger_help
+    assert SV("status.unregistered") in stranger_help
 
     await forum_with_members(bot)
     coordinator_help = card_text((await bot.say(COORDINATOR, "hjälp")).cards[0])
-    assert "väntande" in coordinator_help
-    assert "koppla kanal" in coordinator_help
+    assert SV("help.cmd.pending") in coordinator_help
+    assert SV("help.cmd.link") in coordinator_help
     inspector_help = card_text((await bot.say(INSPECTOR, "help")).cards[0])
-    assert "väntande" not in inspector_help
-    assert "koppla kanal" not in inspector_help
+    assert SV("help.cmd.pending") not in inspector_help
+    assert SV("help.cmd.link") not in inspector_help
 
 
 async def test_help_in_english_for_english_locale(bot: Harness) -> None:
     response = await bot.say(STRANGER, "help", locale="en-US")
     text = card_text(response.cards[0])
-    en = Translator("en")
-    assert en("help.cmd.help") in text
-    assert en("status.unregistered") in text
+    assert EN("help.cmd.help") in text
+    assert EN("status.unregistered") in text
 
 
 async def test_registration_approved_by_admin(bot: Harness) -> None:
@@ -94,11 +96,11 @@ async def test_registration_approved_by_admin(bot: Harness) -> None:
     )
     # the registration card is replaced in place with the pending notice
     assert response.updated and response.updated[0]["id"] == "activity-x"
-    assert "väntar nu på godkännande" in card_text(response.updated_cards[0])
+    assert SV("registration.pending", agency=MHF) in card_text(response.updated_cards[0])
 
     # the pending member sees nothing of the forum yet
-    assert "väntar på godkännande" in (await bot.say(COORDINATOR, "vem är jag")).texts[0]
-    assert "inte tillgängligt" in (await bot.say(COORDINATOR, "väntande")).texts[0]
+    assert (await bot.say(COORDINATOR, "vem är jag")).texts == [SV("status.pending", agency=MHF)]
+    assert (await bot.say(COORDINATOR, "väntande")).texts == [SV("common.not_allowed")]
 
     # the admin is told in personal chat, through the outbox
     assert await bot.drain_outbox() == 1
@@ -108,12 +110,13 @@ async def test_registration_approved_by_admin(bot: Harness) -> None:
     assert "carl.samordnare@example.se" in card_text(notice_card)  # from the roster
     approve_action = next(a for a in actions_of(notice_card) if a["data"].get("role") == "coordinator")
     response = await bot.submit(ADMIN, approve_action["data"], reply_to_id=notice["id"])
-    assert "Godkänd av Anna Admin" in card_text(response.updated_cards[0])
+    assert SV("approval.done_approved", by="Anna Admin") in card_text(response.updated_cards[0])
 
     assert await bot.drain_outbox() == 1
-    assert "godkänd" in bot.connector.sent(COORDINATOR.personal_conversation)[-1]["text"]
+    approved = SV("registration.approved_notice", agency=MHF)
+    assert bot.connector.sent(COORDINATOR.personal_conversation)[-1]["text"] == approved
     status = (await bot.say(COORDINATOR, "vem är jag")).texts[0]
-    assert "samordnare" in status
+    assert SV("role.coordinator") in status
 
     async with bot.sessions() as session:
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
@@ -124,15 +127,15 @@ async def test_registration_by_typing_agency_code(bot: Harness) -> None:
     response = await bot.say(STRANGER, "registrera mig")
     assert "POL" in response.texts[0]
     response = await bot.say(STRANGER, "nåt konstigt")
-    assert "hittar ingen myndighet" in response.texts[0]
+    assert response.texts == [SV("registration.unknown_agency", answer="nåt konstigt")]
     response = await bot.say(STRANGER, "pol")
-    assert "väntar nu på godkännande" in card_text(response.cards[0])
+    assert SV("registration.pending", agency=POL) in card_text(response.cards[0])
 
 
 async def test_registration_cancelled(bot: Harness) -> None:
     await bot.say(STRANGER, "registrera mig")
-    assert "Avbrutet" in (await bot.say(STRANGER, "avbryt")).texts[0]
-    assert "förstår inte" in (await bot.say(STRANGER, "pol")).texts[0]
+    assert (await bot.say(STRANGER, "avbryt")).texts == [SV("common.cancelled")]
+    assert (await bot.say(STRANGER, "pol")).texts == [SV("common.unknown", text="pol")]
 
 
 async def test_dialog_state_survives_restart(bot: Harness) -> None:
@@ -145,7 +148,7 @@ async def test_dialog_state_survives_restart(bot: Harness) -> None:
 async def test_abandoned_flow_times_out(bot: Harness) -> None:
     await bot.say(STRANGER, "registrera mig")
     bot.clock.advance(minutes=bot.settings.dialog_timeout_minutes + 1)
-    assert "förstår inte" in (await bot.say(STRANGER, "SKV")).texts[0]
+    assert (await bot.say(STRANGER, "SKV")).texts == [SV("common.unknown", text="skv")]  # echoed as read
 
 
 async def test_coordinator_may_not_appoint_coordinators(bot: Harness) -> None:
@@ -158,11 +161,11 @@ async def test_coordinator_may_not_appoint_coordinators(bot: Harness) -> None:
     response = await bot.submit(
         COORDINATOR, {"action": "registration.approve", "member_id": member_id, "role": "coordinator"}
     )
-    assert "inte fatta det beslutet" in response.texts[0]
+    assert response.texts == [SV("approval.not_allowed")]
     response = await bot.submit(
         INSPECTOR, {"action": "registration.approve", "member_id": member_id, "role": "inspector"}
     )
-    assert response.texts == [Translator("sv")("common.not_allowed")]  # refused before the handler
+    assert response.texts == [SV("common.not_allowed")]  # refused before the handler
     async with bot.sessions() as session:
         assert (await session.get(Member, member_id)).status == "pending"
     pending = await bot.say(COORDINATOR, "väntande")
@@ -176,42 +179,41 @@ async def test_decision_on_handled_registration_is_stale(bot: Harness) -> None:
             select(Member.id).where(Member.aad_object_id == POLICE.aad_object_id)
         )
     response = await bot.submit(COORDINATOR, {"action": "registration.reject", "member_id": member_id})
-    assert "redan behandlad" in response.texts[0]
+    assert response.texts == [SV("approval.stale")]
 
 
 async def test_forum_channel_linked_by_coordinator(bot: Harness) -> None:
     await forum_with_members(bot)
     response = await bot.say(INSPECTOR, "koppla kanal", where="channel")
-    assert "inte tillgängligt" in response.texts[0]
+    assert response.texts == [SV("common.not_allowed")]
     response = await bot.say(COORDINATOR, "koppla kanal", where="channel")
-    assert "forumets kanal" in response.texts[0]
+    assert response.texts == [SV("channel.linked")]
     async with bot.sessions() as session:
         link = await session.scalar(select(ChannelLink))
     assert link is not None and link.team_id == "19:forumteam@thread.tacv2"
     assert link.reference["conversation"]["id"].startswith("19:forumchannel")
-    assert "i den kanal" in (await bot.say(COORDINATOR, "koppla kanal")).texts[0]
+    assert (await bot.say(COORDINATOR, "koppla kanal")).texts == [SV("channel.only_in_channel")]
 
 
 async def test_unknown_command_gets_a_hint(bot: Harness) -> None:
     response = await bot.say(STRANGER, "blablabla")
     assert response.status == 201
-    assert "förstår inte" in response.texts[0] and "hjälp" in response.texts[0]
+    assert response.texts == [SV("common.unknown", text="blablabla")]
     response = await bot.say(STRANGER, "what now", where="channel")
-    assert "förstår inte" in response.texts[0]
+    assert response.texts == [SV("common.unknown", text="what now")]
 
 
 async def test_unknown_card_action_is_refused_with_a_message(bot: Harness) -> None:
-    sv = Translator("sv")
     response = await bot.submit(STRANGER, {"action": "drop.tables"})
     assert response.status == 201
-    assert response.texts == [sv("common.bad_card")]
+    assert response.texts == [SV("common.bad_card")]
     # who may press a button is checked before its data: a stranger is refused either way
     response = await bot.submit(STRANGER, {"action": "registration.approve", "member_id": "1; --"})
-    assert response.texts == [sv("common.not_allowed")]
+    assert response.texts == [SV("common.not_allowed")]
     await bot.say(ADMIN, "registrera mig")
     await bot.submit(ADMIN, {"action": "register.submit", "agency": "SLK"})
     response = await bot.submit(ADMIN, {"action": "registration.approve", "member_id": "1; --"})
-    assert response.texts == [sv("common.bad_card")]
+    assert response.texts == [SV("common.bad_card")]
 
 
 async def test_duplicate_activity_has_effects_once(bot: Harness) -> None:
@@ -245,7 +247,8 @@ async def test_concurrent_duplicate_deliveries_have_effects_once(bot: Harness) -
         created = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "created")))
         members = list(await session.scalars(select(Member)))
     assert len(created) == 1 and len(members) == 1
-    replies = [a for a in bot.connector.sent(STRANGER.personal_conversation) if "väntar nu" in str(a)]
+    pending = SV("registration.pending", agency=POL)
+    replies = [a for a in bot.connector.sent(STRANGER.personal_conversation) if pending in str(a)]
     assert len(replies) == 1
 
 

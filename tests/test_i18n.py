@@ -16,11 +16,11 @@ from bot.i18n import LANGUAGES, Translator, catalogue
 from bot.storage.models import ProposalEvent
 from tests.conftest import INSPECTOR
 from tests.support.harness import Harness, card_text
+from tests.support.texts import EN, SV
 from tests.test_cards_and_texts import MEMBER
 from tests.test_proposals import forum, propose
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-SV, EN = Translator("sv"), Translator("en")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

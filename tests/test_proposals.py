@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.i18n import Translator
+from bot.domain.proposals import Status
 from bot.storage.models import AuditEntry, OutboxMessage, Proposal, ProposalEvent
 from tests.conftest import COORDINATOR, INSPECTOR, POLICE, TAX
 from tests.support.harness import Harness, actions_of, card_text
+from tests.support.texts import SV
 from tests.test_conversation import approve, forum_with_members, register
 
 VALID = {
@@ -35,8 +36,6 @@ async def forum(bot: Harness) -> None:
     await bot.drain_outbox()
     bot.connector.clear()
 
-
-SV = Translator("sv")
 
 
 def form_token(card: dict) -> str:
@@ -91,7 +90,7 @@ async def test_whole_lifecycle_with_every_role(bot: Harness) -> None:
     # the police and the tax agency (named, may see it) are told; so is the channel (forum-wide)
     assert await bot.drain_outbox() == 3
     police_notice = bot.connector.sent(POLICE.personal_conversation)[-1]
-    assert "Nytt förslag" in card_text(police_notice["attachments"][0]["content"])
+    assert SV("proposal.notice_new") in card_text(police_notice["attachments"][0]["content"])
     channel_posts = [
         a
         for a in bot.connector.sent()
@@ -104,7 +103,7 @@ async def test_whole_lifecycle_with_every_role(bot: Harness) -> None:
     coordinator_card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
     accept = transition_data(coordinator_card, "accept")
     response = await bot.submit(COORDINATOR, accept, reply_to_id="coord-card")
-    assert "Accepterad" in card_text(response.updated_cards[0])
+    assert SV("status.proposal.accepted") in card_text(response.updated_cards[0])
     # the copies posted earlier (police, channel, author's confirmation) are updated in place
     bot.connector.clear()
     await bot.drain_outbox()
@@ -114,17 +113,20 @@ async def test_whole_lifecycle_with_every_role(bot: Harness) -> None:
         INSPECTOR.personal_conversation,
     }
     assert any("forumchannel" in u.conversation_id for u in updated)
-    assert all("Accepterad" in card_text(u.body["attachments"][0]["content"]) for u in updated)
-    assert "Accepterad" in bot.connector.sent(INSPECTOR.personal_conversation)[-1]["text"]  # author told
+    accepted = SV("status.proposal.accepted")
+    assert all(accepted in card_text(u.body["attachments"][0]["content"]) for u in updated)
+    told = SV("proposal.told_author", number="F-2026-0001", status=accepted, by="Carl Samordnare")
+    assert bot.connector.sent(INSPECTOR.personal_conversation)[-1]["text"] == told  # author told
 
     # the author can no longer accept, but coordinators move it on; illegal steps are refused
     card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
     response = await bot.submit(COORDINATOR, {**transition_data(card, "plan"), "transition": "follow_up"})
-    assert "inaktuellt" in response.texts[0]  # follow_up is no step from accepted: the card is stale
-    for step, status in (("plan", "Planerad"), ("complete", "Genomförd"), ("follow_up", "Uppföljd")):
+    # follow_up is no step from accepted: the card is stale
+    assert response.texts == [SV("proposal.stale", number="F-2026-0001")]
+    for step, status in (("plan", "planned"), ("complete", "done"), ("follow_up", "followed_up")):
         card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
         response = await bot.submit(COORDINATOR, transition_data(card, step), reply_to_id="c")
-        assert status in card_text(response.updated_cards[0]), step
+        assert SV(f"status.proposal.{status}") in card_text(response.updated_cards[0]), step
     card = (await bot.say(INSPECTOR, "förslag F-2026-0001")).cards[0]
     assert not [a for a in actions_of(card) if a["data"].get("transition")]  # nothing left to do
 
@@ -146,16 +148,16 @@ async def test_question_answered_and_withdrawn(bot: Harness) -> None:
     response = await bot.submit(
         COORDINATOR, {**transition_data(card, "ask"), "note": "Vilka tider?"}, reply_to_id="c"
     )
-    assert "Behöver komplettering" in card_text(response.updated_cards[0])
+    assert SV("status.proposal.needs_info") in card_text(response.updated_cards[0])
     card = (await bot.say(INSPECTOR, "förslag F-2026-0001")).cards[0]
     assert "Vilka tider?" in card_text(card)
     response = await bot.submit(
         INSPECTOR, {**transition_data(card, "answer"), "note": "Kvällar efter 22."}, reply_to_id="c"
     )
-    assert "Föreslagen" in card_text(response.updated_cards[0])
+    assert SV("status.proposal.proposed") in card_text(response.updated_cards[0])
     card = (await bot.say(INSPECTOR, "förslag F-2026-0001")).cards[0]
     response = await bot.submit(INSPECTOR, transition_data(card, "withdraw"), reply_to_id="c")
-    assert "Tillbakadragen" in card_text(response.updated_cards[0])
+    assert SV("status.proposal.withdrawn") in card_text(response.updated_cards[0])
 
 
 async def test_police_cannot_act_as_coordinator(bot: Harness) -> None:
@@ -179,10 +181,10 @@ async def test_invalid_form_is_shown_again_with_values_and_errors(bot: Harness) 
     )
     card = response.updated_cards[0]
     text = card_text(card)
-    assert "Kontrollsiffran stämmer inte" in text
-    assert "Obligatoriskt fält" in text
-    assert "minst en myndighet" in text
-    assert "Slutdatum kan inte ligga före" in text
+    assert SV("form.org_number.check_digit") in text
+    assert SV("form.required") in text
+    assert SV("form.agencies_required") in text
+    assert SV("form.period_order") in text
     values = {i["id"]: i.get("value") for i in _inputs(card)}
     assert values["org_number"] == "556016-0681" and values["address"] == VALID["address"]
     assert await count(bot, Proposal) == 0
@@ -192,7 +194,7 @@ async def test_personal_number_in_shared_text_is_refused(bot: Harness) -> None:
     await forum(bot)
     reason = "Ägaren 19121212-1212 har tidigare drivit liknande bolag."
     response = await propose(bot, reason=reason)
-    assert "person- eller samordningsnummer" in card_text(response.updated_cards[0])
+    assert SV("form.personal_number") in card_text(response.updated_cards[0])
     assert await count(bot, Proposal) == 0
     # kept inside the author's own agency it may be recorded
     response = await propose(bot, reason=reason, visibility="agency")
@@ -250,11 +252,13 @@ async def test_lists_filters_and_paging(bot: Harness) -> None:
     assert "Firma 01" in card_text(response.cards[0])
     building = card_text((await bot.say(POLICE, "förslag bransch:bygg")).cards[0])
     assert "Firma 11" in building and "Firma 10" not in building
-    assert "Inga förslag" in card_text((await bot.say(POLICE, "förslag status:done")).cards[0])
-    assert "Okänd status" in (await bot.say(POLICE, "förslag status:klar")).texts[0]
+    assert SV("proposal.list_empty") in card_text((await bot.say(POLICE, "förslag status:done")).cards[0])
+    statuses = ", ".join(SV(f"status.word.{s.value}") for s in Status)  # in the reader's words
+    unknown = SV("proposal.bad_status", statuses=statuses)
+    assert (await bot.say(POLICE, "förslag status:klar")).texts == [unknown]
     mine = card_text((await bot.say(INSPECTOR, "mina förslag")).cards[0])
     assert "Firma 11" in mine
-    assert "Inga förslag" in card_text((await bot.say(POLICE, "mina förslag")).cards[0])
+    assert SV("proposal.list_empty") in card_text((await bot.say(POLICE, "mina förslag")).cards[0])
     next_page = next(
         a
         for a in actions_of((await bot.say(POLICE, "förslag")).cards[0])
@@ -274,7 +278,7 @@ async def test_edit_keeps_history_and_widening_asks_first(bot: Harness) -> None:
 
     second = (await bot.say(INSPECTOR, "ändra F-2026-0001")).cards[0]
     response = await bot.submit(INSPECTOR, {**values, **save, "address": "Lilla gatan 2"}, reply_to_id="edit")
-    assert "sparade" in card_text(response.updated_cards[0])
+    assert SV("proposal.saved", number="F-2026-0001") in card_text(response.updated_cards[0])
     # the same form sent again (a double click) saves nothing more
     response = await bot.submit(INSPECTOR, {**values, **save, "address": "Gatan 3"}, reply_to_id="edit")
     assert SV("proposal.already_saved", number="F-2026-0001") in card_text(response.updated_cards[0])
@@ -294,7 +298,7 @@ async def test_edit_keeps_history_and_widening_asks_first(bot: Harness) -> None:
     ]  # not yet
     confirm = next(a for a in actions_of(confirm_card) if a["data"].get("confirm_widen"))["data"]
     response = await bot.submit(INSPECTOR, confirm, reply_to_id="edit3")
-    assert "sparade" in card_text(response.updated_cards[0])
+    assert SV("proposal.saved", number="F-2026-0001") in card_text(response.updated_cards[0])
     assert "Pizzeria" in card_text((await bot.say(POLICE, "förslag F-2026-0001")).cards[0])
     bot.connector.clear()
     assert await bot.drain_outbox() >= 1  # the police are told now
@@ -308,7 +312,7 @@ async def test_edit_keeps_history_and_widening_asks_first(bot: Harness) -> None:
     assert kinds == ["created", "edited", "widened"]
     assert "widened" in audit
     history = card_text((await bot.say(INSPECTOR, "förslag F-2026-0001")).cards[1])
-    assert "vidgade synligheten" in history
+    assert SV("history.widened") in history
 
 
 async def test_forged_and_stale_submits_are_refused(bot: Harness) -> None:
@@ -321,7 +325,7 @@ async def test_forged_and_stale_submits_are_refused(bot: Harness) -> None:
         {"action": "proposal.save", "proposal_id": None},
     ):
         response = await bot.submit(COORDINATOR, value)
-        assert "känner jag inte igen" in response.texts[0], value
+        assert response.texts == [SV("common.bad_card")], value
     response = await bot.submit(
         COORDINATOR,
         {"action": "proposal.transition", "proposal_id": 999, "version": 1, "transition": "accept"},
@@ -337,7 +341,7 @@ async def test_forged_and_stale_submits_are_refused(bot: Harness) -> None:
         {"action": "proposal.transition", "proposal_id": 1, "version": 1, "transition": "accept"},
         reply_to_id="c",
     )
-    assert "Accepterad" in card_text(ok.updated_cards[0])
+    assert SV("status.proposal.accepted") in card_text(ok.updated_cards[0])
     stale = await bot.submit(
         COORDINATOR,
         {
@@ -348,7 +352,7 @@ async def test_forged_and_stale_submits_are_refused(bot: Harness) -> None:
             "note": "x",
         },
     )
-    assert "inaktuellt" in stale.texts[0]
+    assert stale.texts == [SV("proposal.stale", number="F-2026-0001")]
     async with bot.sessions() as session:
         assert (await session.scalar(select(Proposal.status))) == "accepted"
 
@@ -356,10 +360,10 @@ async def test_forged_and_stale_submits_are_refused(bot: Harness) -> None:
 async def test_propose_in_channel_sends_the_form_privately(bot: Harness) -> None:
     await forum(bot)
     response = await bot.say(INSPECTOR, "föreslå", where="channel")
-    assert "personliga chatt" in response.texts[0]
+    assert response.texts == [SV("proposal.form_sent_privately")]
     assert not response.cards
     await bot.drain_outbox()
-    assert "Föreslå en åtgärd" in card_text(
+    assert SV("proposal.form_title") in card_text(
         bot.connector.sent(INSPECTOR.personal_conversation)[-1]["attachments"][0]["content"]
     )
 
@@ -369,9 +373,9 @@ async def test_pending_members_cannot_propose(bot: Harness) -> None:
     from tests.conftest import STRANGER
 
     await register(bot, STRANGER, "RTJ")
-    assert "inte tillgängligt" in (await bot.say(STRANGER, "föreslå")).texts[0]
+    assert (await bot.say(STRANGER, "föreslå")).texts == [SV("common.not_allowed")]
     response = await bot.submit(STRANGER, VALID)
-    assert "inte tillgängligt" in response.texts[0]
+    assert response.texts == [SV("common.not_allowed")]
     assert await count(bot, Proposal) == 0
 
 
@@ -392,7 +396,7 @@ def _inputs(card: dict) -> list[dict]:
 async def test_every_form_of_personal_number_is_refused_in_shared_text(bot: Harness, number: str) -> None:
     await forum(bot)
     response = await propose(bot, address=f"Gatan 1 (ägare {number})")
-    assert "person- eller samordningsnummer" in card_text(response.updated_cards[0])
+    assert SV("form.personal_number") in card_text(response.updated_cards[0])
     assert await count(bot, Proposal) == 0
 
 
@@ -430,7 +434,7 @@ async def test_organisation_numbers(bot: Harness, org_number: str, accepted: boo
 async def test_oversize_text_and_control_characters(bot: Harness) -> None:
     await forum(bot)
     response = await propose(bot, name="x" * 500)
-    assert "För lång text" in card_text(response.updated_cards[0])
+    assert SV("form.too_long") in card_text(response.updated_cards[0])
     assert await count(bot, Proposal) == 0
     response = await propose(bot, name="Pizzeria\x00 Exempel\x07", reason="Rad ett\nRad två\x1b[31m")
     assert "F-2026-0001" in card_text(response.updated_cards[0])
@@ -445,7 +449,7 @@ async def test_wrong_types_in_the_form_are_errors_not_crashes(bot: Harness) -> N
     await forum(bot)
     response = await propose(bot, name=["a", "b"], agencies={"POL": True}, urgency=5, visibility=None)
     text = card_text(response.updated_cards[0])
-    assert "Obligatoriskt fält" in text and "minst en myndighet" in text
+    assert SV("form.required") in text and SV("form.agencies_required") in text
     assert await count(bot, Proposal) == 0
 
 
@@ -477,13 +481,13 @@ async def test_narrowing_blanks_the_channel_copy_and_drops_queued_posts(bot: Har
     values = {i["id"]: i.get("value", "") for i in _inputs(form)}
     bot.connector.clear()
     response = await bot.submit(INSPECTOR, {**values, **save, "visibility": "agency"}, reply_to_id="e")
-    assert "sparade" in card_text(response.updated_cards[0])
+    assert SV("proposal.saved", number="F-2026-0001") in card_text(response.updated_cards[0])
     await bot.drain_outbox()
     channel = [u for u in bot.connector.updated() if "forumchannel" in u.conversation_id]
     police = [u for u in bot.connector.updated() if u.conversation_id == POLICE.personal_conversation]
     for copy in channel + police:
         text = card_text(copy.body["attachments"][0]["content"])
-        assert "delas inte längre" in text and "Pizzeria" not in text
+        assert SV("proposal.no_longer_shared") in text and "Pizzeria" not in text
     assert channel and police
 
 
@@ -499,7 +503,7 @@ async def test_other_agencies_cannot_change_who_may_see_it(bot: Harness) -> None
         ADMIN, {**values, **save, "visibility": "agency", "address": "Ny adress 3"}, reply_to_id="e"
     )
     text = card_text(response.updated_cards[0])
-    assert "Ny adress 3" in text and "Hela forumet" in text
+    assert "Ny adress 3" in text and SV("visibility.forum") in text
     async with bot.sessions() as session:
         assert (await session.scalar(select(Proposal.visibility))) == "forum"
 
@@ -510,7 +514,7 @@ async def test_notes_are_masked_in_the_channel(bot: Harness) -> None:
     card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
     # a reject reason with a number is refused for a proposal others read...
     response = await bot.submit(COORDINATOR, {**transition_data(card, "reject"), "note": "Se 19121212-1212"})
-    assert "person- eller samordningsnummer" in response.texts[0]
+    assert response.texts == [SV("proposal.note_personal_number", number="F-2026-0001")]
     # ...and history shown in the channel never carries one
     response = await bot.say(COORDINATOR, "förslag F-2026-0001", where="channel")
     assert "1212-1212" not in card_text(response.cards[0]) + card_text(response.cards[1])
@@ -523,7 +527,7 @@ async def test_odd_digits_are_no_crash(bot: Harness, text: str) -> None:
     await forum(bot)
     response = await bot.say(INSPECTOR, text)
     assert response.status == 201 and (response.texts or response.cards)
-    assert not any("gick fel" in t for t in response.texts)
+    assert not {SV("common.error"), SV("common.error_after_save")} & set(response.texts)
 
 
 async def test_narrowing_drops_notices_not_yet_sent(bot: Harness) -> None:
@@ -551,11 +555,14 @@ async def test_reject_with_reason_and_no_withdrawal_once_planned(bot: Harness) -
         COORDINATOR, {**transition_data(card, "reject"), "note": "Ingen grund för tillsyn."}, reply_to_id="c"
     )
     rejected = card_text(response.updated_cards[0])
-    assert "Avslagen" in rejected and "Ingen grund för tillsyn." in rejected
+    rejected_status = SV("status.proposal.rejected")
+    assert rejected_status in rejected and "Ingen grund för tillsyn." in rejected
     bot.connector.clear()
     await bot.drain_outbox()
-    assert "Avslagen" in bot.connector.sent(INSPECTOR.personal_conversation)[-1]["text"]
-    assert any("Avslagen" in card_text(u.body["attachments"][0]["content"]) for u in bot.connector.updated())
+    told = SV("proposal.told_author", number="F-2026-0001", status=rejected_status, by="Carl Samordnare")
+    assert bot.connector.sent(INSPECTOR.personal_conversation)[-1]["text"] == told
+    copies = [card_text(u.body["attachments"][0]["content"]) for u in bot.connector.updated()]
+    assert any(rejected_status in copy for copy in copies)
 
     # the admin (a coordinator too) accepts and plans the second; then the author cannot withdraw
     card = (await bot.say(ADMIN, "förslag F-2026-0002")).cards[0]
@@ -574,7 +581,8 @@ async def test_reject_with_reason_and_no_withdrawal_once_planned(bot: Harness) -
         "transition": "withdraw",
     }
     response = await bot.submit(INSPECTOR, forged)
-    assert "inaktuellt" in response.texts[0]  # withdraw is not a step from planned
+    stale = SV("proposal.stale", number="F-2026-0002")
+    assert response.texts == [stale]  # withdraw is not a step from planned
     async with bot.sessions() as session:
         statuses = dict((await session.execute(select(Proposal.number, Proposal.status))).tuples().all())
         audit = list(await session.scalars(select(AuditEntry.details).where(AuditEntry.action == "changed")))

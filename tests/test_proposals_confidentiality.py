@@ -345,6 +345,7 @@ async def test_help_pairs_swedish_and_english(bot: Harness) -> None:
     for pair in ("föreslå / propose", "förslag / proposals", "ändra / edit", "avbryt / cancel"):
         assert pair in help_text
     assert "status:accepterad bransch:restaurang" in help_text
+    assert SV("help.cmd.proposals") in help_text
 
 
 async def test_a_tax_agency_member_reads_the_channel_card_but_not_agency_text(bot: Harness) -> None:

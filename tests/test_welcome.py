@@ -7,14 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.i18n import Translator
 from bot.storage.models import Member
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, STRANGER
 from tests.support import teams
 from tests.support.harness import Harness, Response, card_text
+from tests.support.texts import EN, SV
 from tests.test_conversation import forum_with_members, register
 
-sv, en = Translator("sv"), Translator("en")
 MHF_SV = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
 
 
@@ -29,8 +28,8 @@ def welcome_of(response: Response) -> tuple[str, dict[str, str]]:
 async def test_a_newcomer_is_asked_to_register(bot: Harness) -> None:
     text, rows = welcome_of(await bot.install(STRANGER))
 
-    assert sv("welcome.personal") in text and "registrera mig" in text
-    assert sv("welcome.english") in text
+    assert SV("welcome.personal") in text and "registrera mig" in text
+    assert SV("welcome.english") in text
     assert rows == {}
 
 
@@ -39,9 +38,9 @@ async def test_a_pending_member_is_told_the_application_waits(bot: Harness) -> N
 
     text, rows = welcome_of(await bot.install(STRANGER))
 
-    assert sv("welcome.pending", agency=MHF_SV) in text
+    assert SV("welcome.pending", agency=MHF_SV) in text
     assert "registrera mig" not in text
-    assert sv("welcome.other_language") in text
+    assert SV("welcome.other_language") in text
     assert rows == {}
 
 
@@ -50,12 +49,12 @@ async def test_an_approved_inspector_sees_what_to_do_now(bot: Harness) -> None:
 
     text, rows = welcome_of(await bot.install(INSPECTOR))
 
-    assert sv("welcome.member", agency=MHF_SV) in text
+    assert SV("welcome.member", agency=MHF_SV) in text
     assert "registrera mig" not in text
     assert rows == {
-        "föreslå / propose": sv("help.cmd.propose"),
-        "förslag / proposals": sv("help.cmd.proposals"),
-        "hjälp / help": sv("help.cmd.help"),
+        "föreslå / propose": SV("help.cmd.propose"),
+        "förslag / proposals": SV("help.cmd.proposals"),
+        "hjälp / help": SV("help.cmd.help"),
     }
 
 
@@ -65,7 +64,7 @@ async def test_an_approved_coordinator_is_also_offered_the_applications(bot: Har
     _, rows = welcome_of(await bot.install(COORDINATOR))
 
     assert list(rows) == ["föreslå / propose", "förslag / proposals", "väntande / pending", "hjälp / help"]
-    assert rows["väntande / pending"] == sv("help.cmd.pending")
+    assert rows["väntande / pending"] == SV("help.cmd.pending")
 
 
 async def test_a_member_seeded_before_the_app_was_installed_is_welcomed_as_a_member(bot: Harness) -> None:
@@ -77,7 +76,7 @@ async def test_a_member_seeded_before_the_app_was_installed_is_welcomed_as_a_mem
 
     text, _ = welcome_of(await bot.install(INSPECTOR))
 
-    assert sv("welcome.member", agency=MHF_SV) in text
+    assert SV("welcome.member", agency=MHF_SV) in text
     async with bot.sessions() as session:
         member = await session.scalar(select(Member).where(Member.aad_object_id == INSPECTOR.aad_object_id))
         assert member.personal_conversation["conversation"]["id"] == INSPECTOR.personal_conversation
@@ -89,9 +88,9 @@ async def test_the_welcome_speaks_the_members_language(bot: Harness) -> None:
 
     text, rows = welcome_of(await bot.install(INSPECTOR))  # from a Teams in Swedish
 
-    assert en("welcome.member", agency="City of Västerås – Environment and Health Administration") in text
-    assert en("welcome.other_language") in text
-    assert rows["föreslå / propose"] == en("help.cmd.propose")
+    assert EN("welcome.member", agency="City of Västerås – Environment and Health Administration") in text
+    assert EN("welcome.other_language") in text
+    assert rows["föreslå / propose"] == EN("help.cmd.propose")
 
 
 async def test_the_forum_channel_is_welcomed_as_the_forums(bot: Harness) -> None:
@@ -100,14 +99,14 @@ async def test_the_forum_channel_is_welcomed_as_the_forums(bot: Harness) -> None
 
     text, _ = welcome_of(await bot.install(COORDINATOR, where="channel"))
 
-    assert sv("welcome.forum_channel") in text
+    assert SV("welcome.forum_channel") in text
     assert "koppla kanal" not in text
 
 
 async def test_an_unlinked_channel_tells_coordinators_how_to_link_it(bot: Harness) -> None:
     text, _ = welcome_of(await bot.install(STRANGER, where="channel"))
 
-    assert sv("welcome.team") in text and "@Forumbot koppla kanal" in text
+    assert SV("welcome.team") in text and "@Forumbot koppla kanal" in text
 
 
 async def test_another_channel_is_told_the_forum_has_one_already(bot: Harness) -> None:
@@ -123,7 +122,7 @@ async def test_another_channel_is_told_the_forum_has_one_already(bot: Harness) -
     response = await bot.install(COORDINATOR, where="channel", conversation=elsewhere)
 
     text, _ = welcome_of(response)
-    assert sv("welcome.team_forum_elsewhere") in text and "@Forumbot koppla kanal" in text
+    assert SV("welcome.team_forum_elsewhere") in text and "@Forumbot koppla kanal" in text
     assert response.sent[0]["conversation"]["id"] == elsewhere["id"]
 
 
@@ -132,8 +131,8 @@ async def test_a_group_chat_is_told_it_sees_only_forum_wide_items(bot: Harness) 
 
     text, rows = welcome_of(await bot.install(ADMIN, where="group"))
 
-    assert sv("welcome.group") in text
+    assert SV("welcome.group") in text
     assert "koppla kanal" not in text and "registrera mig" not in text
     assert rows == {}
     text, _ = welcome_of(await bot.install(STRANGER, where="group", locale="en-US"))
-    assert en("welcome.group") in text
+    assert EN("welcome.group") in text

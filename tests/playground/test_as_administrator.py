@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import Translator
 from tests.playground.client import Playground, card_text, inputs_of, nodes
+from tests.support.texts import EN, SV
 
 pytestmark = [pytest.mark.playground, pytest.mark.asyncio(loop_scope="module")]
 
-sv, en = Translator("sv"), Translator("en")
 MHF_EN = "City of Västerås – Environment and Health Administration"
 MHF_SV = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
 POL_EN = "Swedish Police – Västerås local police area"
@@ -38,7 +37,7 @@ async def join_forum(playground: Playground, agency: str = "MHF") -> None:
     if turn.cards:
         card = turn.posted[0]
         await playground.submit(card, card.button(action="register.submit"), agency=agency)
-    assert (await playground.say("språk svenska")).texts == [sv("language.chosen")]
+    assert (await playground.say("språk svenska")).texts == [SV("language.chosen")]
 
 
 async def test_installing_the_app_welcomes_a_newcomer(playground: Playground) -> None:
@@ -49,8 +48,8 @@ async def test_installing_the_app_welcomes_a_newcomer(playground: Playground) ->
     welcome = turn.only()
     assert welcome.action == "createMessage"
     assert welcome.conversation_id == playground.personal_chat
-    assert sv("welcome.title") in welcome.content
-    assert sv("welcome.personal") in welcome.content
+    assert SV("welcome.title") in welcome.content
+    assert SV("welcome.personal") in welcome.content
 
 
 async def test_help_follows_the_playgrounds_english_before_anna_is_a_member(playground: Playground) -> None:
@@ -58,13 +57,13 @@ async def test_help_follows_the_playgrounds_english_before_anna_is_a_member(play
 
     assert turn.activity["locale"] == "en-US"
     help_card = turn.only().card
-    assert en("help.title") in card_text(help_card)
+    assert EN("help.title") in card_text(help_card)
     rows = rows_of(help_card)
-    assert rows["hjälp / help"] == en("help.cmd.help")
-    assert rows["registrera mig / register"] == en("help.cmd.register")
+    assert rows["hjälp / help"] == EN("help.cmd.help")
+    assert rows["registrera mig / register"] == EN("help.cmd.register")
     assert "språk svenska / language english" not in rows  # a choice for members
     refused = await playground.say("språk svenska")
-    assert refused.texts == [en("language.register_first")]
+    assert refused.texts == [EN("language.register_first")]
 
 
 async def test_registering_by_the_card_approves_an_administrator_at_once(playground: Playground) -> None:
@@ -83,18 +82,18 @@ async def test_registering_by_the_card_approves_an_administrator_at_once(playgro
     assert registered.activity["value"] == {"action": "register.submit", "agency": "MHF"}
     # the registration card itself turns into the answer, so its buttons are no longer live
     assert [u.id for u in registered.updated] == [card.id]
-    assert en("registration.approved_as_admin") in registered.updated[0].content
+    assert EN("registration.approved_as_admin") in registered.updated[0].content
     whoami = await playground.say("vem är jag")
-    roles = ", ".join(en(f"role.{role}") for role in ALL_ROLES)
-    assert whoami.texts == [en("status.member", name="Anna Lindqvist", agency=MHF_EN, roles=roles)]
+    roles = ", ".join(EN(f"role.{role}") for role in ALL_ROLES)
+    assert whoami.texts == [EN("status.member", name="Anna Lindqvist", agency=MHF_EN, roles=roles)]
 
     # Now a member, she chooses Swedish; the playground goes on sending en-US.
     chosen = await playground.say("språk svenska")
     assert chosen.activity["locale"] == "en-US"
-    assert chosen.texts == [sv("language.chosen")]
+    assert chosen.texts == [SV("language.chosen")]
     whoami = await playground.say("vem är jag")
-    roles = ", ".join(sv(f"role.{role}") for role in ALL_ROLES)
-    assert whoami.texts == [sv("status.member", name="Anna Lindqvist", agency=MHF_SV, roles=roles)]
+    roles = ", ".join(SV(f"role.{role}") for role in ALL_ROLES)
+    assert whoami.texts == [SV("status.member", name="Anna Lindqvist", agency=MHF_SV, roles=roles)]
 
 
 async def test_help_lists_the_commands_of_an_administrator_in_her_language(playground: Playground) -> None:
@@ -104,14 +103,14 @@ async def test_help_lists_the_commands_of_an_administrator_in_her_language(playg
 
     assert turn.activity["locale"] == "en-US"
     help_card = turn.only().card
-    assert sv("help.title") in card_text(help_card)
+    assert SV("help.title") in card_text(help_card)
     rows = rows_of(help_card)
-    assert rows["hjälp / help"] == sv("help.cmd.help")
-    assert rows["språk svenska / language english"] == sv("help.cmd.language")
+    assert rows["hjälp / help"] == SV("help.cmd.help")
+    assert rows["språk svenska / language english"] == SV("help.cmd.language")
     # Coordinator commands too: the settings name Anna an administrator.
-    assert rows["koppla kanal / link channel"] == sv("help.cmd.link")
-    assert rows["väntande / pending"] == sv("help.cmd.pending")
-    assert rows["föreslå / propose"] == sv("help.cmd.propose")
+    assert rows["koppla kanal / link channel"] == SV("help.cmd.link")
+    assert rows["väntande / pending"] == SV("help.cmd.pending")
+    assert rows["föreslå / propose"] == SV("help.cmd.propose")
 
 
 async def test_installing_the_app_again_welcomes_a_member(playground: Playground) -> None:
@@ -119,19 +118,19 @@ async def test_installing_the_app_again_welcomes_a_member(playground: Playground
 
     welcome = (await playground.install()).only()
 
-    assert sv("welcome.member", agency=MHF_SV) in welcome.content
-    assert sv("welcome.personal") not in welcome.content
+    assert SV("welcome.member", agency=MHF_SV) in welcome.content
+    assert SV("welcome.personal") not in welcome.content
     assert rows_of(welcome.card) == {
-        "föreslå / propose": sv("help.cmd.propose"),
-        "förslag / proposals": sv("help.cmd.proposals"),
-        "väntande / pending": sv("help.cmd.pending"),
-        "hjälp / help": sv("help.cmd.help"),
+        "föreslå / propose": SV("help.cmd.propose"),
+        "förslag / proposals": SV("help.cmd.proposals"),
+        "väntande / pending": SV("help.cmd.pending"),
+        "hjälp / help": SV("help.cmd.help"),
     }
 
 
 async def test_the_chosen_language_wins_over_a_swedish_teams_client_too(playground: Playground) -> None:
     await join_forum(playground)
-    assert (await playground.say("language english")).texts == [en("language.chosen")]
+    assert (await playground.say("language english")).texts == [EN("language.chosen")]
     try:
         activity = await playground.message_from(playground.me, playground.personal_chat, text="hjälp")
 
@@ -139,11 +138,11 @@ async def test_the_chosen_language_wins_over_a_swedish_teams_client_too(playgrou
 
         assert turn.activity["locale"] == "sv-SE"
         text = turn.only().content
-        assert en("help.title") in text
-        assert en("help.cmd.link") in text
-        assert sv("help.cmd.link") not in text
+        assert EN("help.title") in text
+        assert EN("help.cmd.link") in text
+        assert SV("help.cmd.link") not in text
     finally:
-        assert (await playground.say("språk svenska")).texts == [sv("language.chosen")]
+        assert (await playground.say("språk svenska")).texts == [SV("language.chosen")]
 
 
 async def test_the_bot_is_welcomed_into_the_team_and_links_the_forum_channel(playground: Playground) -> None:
@@ -153,17 +152,17 @@ async def test_the_bot_is_welcomed_into_the_team_and_links_the_forum_channel(pla
     installed = await playground.install(forum)
     welcome = installed.only()
     assert welcome.conversation_id == forum  # a new post in the channel
-    assert sv("welcome.team") in welcome.content  # how a coordinator links it
+    assert SV("welcome.team") in welcome.content  # how a coordinator links it
 
     linked = await playground.say("koppla kanal", forum)
 
     reply = linked.only()
     assert reply.conversation_id.startswith(forum + ";messageid=")  # in the thread of the command
-    assert reply.text == sv("channel.linked")
+    assert reply.text == SV("channel.linked")
     # Added again, the bot knows the channel as the forum's.
     welcome = (await playground.install(forum)).only()
-    assert sv("welcome.forum_channel") in welcome.content
-    assert sv("welcome.team") not in welcome.content
+    assert SV("welcome.forum_channel") in welcome.content
+    assert SV("welcome.team") not in welcome.content
 
 
 async def test_the_bot_is_welcomed_into_a_group_chat(playground: Playground) -> None:
@@ -172,7 +171,7 @@ async def test_the_bot_is_welcomed_into_a_group_chat(playground: Playground) -> 
     welcome = (await playground.install(playground.group_chat)).only()
 
     assert welcome.conversation_id == playground.group_chat
-    assert sv("welcome.group") in welcome.content
+    assert SV("welcome.group") in welcome.content
 
 
 async def test_an_application_reaches_the_administrator_who_approves_it(playground: Playground) -> None:
@@ -184,7 +183,7 @@ async def test_an_application_reaches_the_administrator_who_approves_it(playgrou
     offered = await playground.send(await playground.message_from(per, per_chat, text="registrera mig"))
     card = offered.elsewhere[0]
     assert card.conversation_id == per_chat
-    assert sv("registration.title") in card.content
+    assert SV("registration.title") in card.content
     applied = await playground.send(
         await playground.message_from(
             per,
@@ -195,13 +194,12 @@ async def test_an_application_reaches_the_administrator_who_approves_it(playgrou
     )
     (pending,) = applied.elsewhere
     assert pending.updated and pending.id == card.id  # the card itself now says it waits
-    assert sv("registration.pending", agency=POL_SV) in pending.content
-    assert "väntar nu på godkännande" in pending.content
+    assert SV("registration.pending", agency=POL_SV) in pending.content
 
     # Forumbot tells Anna on its own, in her personal chat, in the language she chose.
     application = await playground.proactive(lambda m: "Per Holm" in m.content)
     assert application.conversation_id == playground.personal_chat
-    assert sv("approval.title") in application.content
+    assert SV("approval.title") in application.content
     assert "per.holm@polisen.example" in application.content
     assert POL_SV in application.content and POL_EN not in application.content
 
@@ -211,9 +209,9 @@ async def test_an_application_reaches_the_administrator_who_approves_it(playgrou
 
     decided = approved.only()
     assert decided.action == "updateMessage" and decided.id == application.id
-    assert sv("approval.done_approved", by="Anna Lindqvist") in decided.content
+    assert SV("approval.done_approved", by="Anna Lindqvist") in decided.content
     notice = await playground.sent_elsewhere(lambda s: s.conversation_id == per_chat)
-    assert notice.text == sv("registration.approved_notice", agency=POL_SV)
+    assert notice.text == SV("registration.approved_notice", agency=POL_SV)
 
 
 async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_the_decision(
@@ -225,7 +223,7 @@ async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_th
 
     offered = await playground.say("föreslå")
     form = offered.only()
-    assert sv("proposal.form_title") in form.content
+    assert SV("proposal.form_title") in form.content
     created = await playground.submit(
         form,
         form.button(action="proposal.submit"),
@@ -250,8 +248,8 @@ async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_th
     accepted = await playground.submit(
         confirmation, confirmation.button(action="proposal.transition", transition="accept")
     )
-    assert sv("status.proposal.accepted") in accepted.only().content
+    assert SV("status.proposal.accepted") in accepted.only().content
     updated = await playground.proactive(
         lambda m: m.id == posted.id and number in m.content, action="updateMessage"
     )
-    assert sv("status.proposal.accepted") in updated.content
+    assert SV("status.proposal.accepted") in updated.content

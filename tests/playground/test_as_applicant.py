@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import Translator
 from tests.playground.client import Playground
+from tests.support.texts import EN, SV
 
 pytestmark = [pytest.mark.playground, pytest.mark.asyncio(loop_scope="module")]
 
-sv, en = Translator("sv"), Translator("en")
 MHF_EN = "City of Västerås – Environment and Health Administration"
 MHF_SV = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
 
@@ -33,19 +32,19 @@ async def test_the_registration_card_is_replaced_by_the_pending_card(playground:
     assert replaced.action == "updateMessage"
     assert replaced.id == card.id
     assert replaced.conversation_id == playground.personal_chat
-    assert en("registration.title") in replaced.content
-    assert en("registration.pending", agency=MHF_EN) in replaced.content
+    assert EN("registration.title") in replaced.content
+    assert EN("registration.pending", agency=MHF_EN) in replaced.content
     assert not replaced.card.get("actions")  # nothing left to click
     whoami = await playground.say("vem är jag")
-    assert whoami.texts == [en("status.pending", agency=MHF_EN)]
+    assert whoami.texts == [EN("status.pending", agency=MHF_EN)]
 
 
 async def test_a_pending_member_chooses_swedish(playground: Playground) -> None:
     chosen = await playground.say("språk svenska")
 
     assert chosen.activity["locale"] == "en-US"
-    assert chosen.texts == [sv("language.chosen")]
+    assert chosen.texts == [SV("language.chosen")]
     whoami = await playground.say("vem är jag")
-    assert whoami.texts == [sv("status.pending", agency=MHF_SV)]
+    assert whoami.texts == [SV("status.pending", agency=MHF_SV)]
     welcome = (await playground.install()).only()
-    assert sv("welcome.pending", agency=MHF_SV) in welcome.content
+    assert SV("welcome.pending", agency=MHF_SV) in welcome.content

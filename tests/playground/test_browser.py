@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import Translator
 from tests.playground.client import BOT_APP, PLAYGROUND, Playground, card_text, cards_of
 from tests.playground.conftest import REPO, Stack
+from tests.support.texts import EN
 
 pytestmark = [pytest.mark.playground, pytest.mark.asyncio(loop_scope="module")]
 
@@ -37,7 +37,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_TIMEOUT = 120.0  # the whole script: start Chromium, open the page, type, click, wait
 PNG = b"\x89PNG\r\n\x1a\n"
 
-en = Translator("en")
 MHF_EN = "City of Västerås – Environment and Health Administration"
 
 
@@ -121,9 +120,9 @@ async def test_clicking_the_registration_card_in_the_browser_reaches_the_bot(
     report = f"\n--- browser ({took:.1f} s) ---\n{err.decode(errors='replace')}{stack.diagnose()}"
     assert process.returncode == 0, f"browser_click.mjs exited with {process.returncode}{report}"
     result = json.loads(out.decode().strip().splitlines()[-1])
-    assert result["clicked"] == en("registration.submit"), report  # the chat box sends en-US
+    assert result["clicked"] == EN("registration.submit"), report  # the chat box sends en-US
     assert result["agency"] == MHF_EN, report
-    assert en("registration.pending", agency=MHF_EN) in result["replaced"], report
+    assert EN("registration.pending", agency=MHF_EN) in result["replaced"], report
 
     # A picture of the chat with the card, not an empty page.
     assert screenshot.read_bytes()[:8] == PNG, f"not a PNG: {screenshot}"
@@ -155,7 +154,7 @@ async def test_clicking_the_registration_card_in_the_browser_reaches_the_bot(
         stack.diagnose,
     )
     assert any(
-        en("registration.pending", agency=MHF_EN) in card_text(c)
+        EN("registration.pending", agency=MHF_EN) in card_text(c)
         for c in cards_of(updated["message"].get("attachments"))
     )
     # ...and stored Anna's application.
