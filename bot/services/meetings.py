@@ -309,7 +309,8 @@ class MeetingService:
             note=meeting.note,
             agenda=agenda,
             series_id=meeting.series_id,
-            calendar=viewer is not None and meeting.series_id is not None,
+            # the calendar button waits for its file route ("meeting.ics"); series_file makes the file
+            calendar=False,
         )
 
     def track(self, meeting: MeetingView, viewer: MemberView, t: Translator) -> dict[str, Any]:
