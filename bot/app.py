@@ -16,6 +16,7 @@ from bot.dialogs.engine import Engine
 from bot.services import task_handlers
 from bot.services.files import FileService
 from bot.services.maintenance import prune_processed_activities
+from bot.services.meetings import extend_horizons
 from bot.services.schedule import TaskHandler, TaskRunner
 from bot.settings import Settings
 from bot.storage import db
@@ -108,6 +109,16 @@ def create_app(
             id="schedule",
             replace_existing=True,
             max_instances=1,
+            coalesce=True,
+        )
+        jobs.add_job(
+            extend_horizons,
+            "cron",
+            hour=4,
+            minute=7,
+            args=[app[SESSIONS], settings, clock],
+            id="meetings-horizon",
+            replace_existing=True,
             coalesce=True,
         )
         jobs.add_job(

@@ -83,4 +83,3 @@ class Outcome:
     """What a turn produced: replies to send now."""
 
     replies: list[Reply] = field(default_factory=list)
-    duplicate: bool = False

@@ -77,6 +77,10 @@ class Translator:
         """'1 dec. 2026 kl. 09.00' / '1 Dec 2026 at 09:00': for rows where many stand together."""
         return self._moment(moment, "format.datetime_medium", zone)
 
+    def time(self, moment: datetime, zone: tzinfo | None = None) -> str:
+        """'09.00' / '09:00': a time of day on its own, beside a date already written."""
+        return self._moment(moment, "format.time", zone)
+
     def date_long(self, day: date) -> str:
         """'tisdag 1 december 2026' / 'Tuesday 1 December 2026'."""
         return format_date(day, self("format.date_long"), locale=self.locale)

@@ -208,4 +208,7 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
         "help.cmd.proposals": "förslag / proposals",
         "help.cmd.edit": "ändra / edit",
         "help.cmd.outbox": "utkorg / outbox",
+        "help.cmd.new_series": "ny mötesserie / new meeting series",
+        "help.cmd.meetings": "möten / meetings",
+        "help.cmd.meeting": "möte 2026-12-01 / meeting …",
     }

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.dialogs import build_router, membership
+from bot.dialogs import meetings as meeting_dialogs
 from bot.dialogs import proposals as proposal_dialogs
 from bot.dialogs.router import END
 from bot.dialogs.steps import START, Step
@@ -23,6 +24,7 @@ LIFECYCLE = BOT / "domain" / "proposals.mmd"
 FLOWS: dict[Path, tuple[type[StrEnum], tuple[Step, ...]]] = {
     BOT / "dialogs" / "registration.mmd": (membership.RegistrationState, membership.STEPS),
     BOT / "dialogs" / "proposals.mmd": (proposal_dialogs.FormState, proposal_dialogs.FORM_STEPS),
+    BOT / "dialogs" / "meetings.mmd": (meeting_dialogs.SeriesState, meeting_dialogs.SERIES_STEPS),
 }
 
 # Mermaid ends a label at a colon or a semicolon: neither may appear in one.

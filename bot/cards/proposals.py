@@ -51,6 +51,8 @@ class ProposalCardView:
     answer: str | None
     transitions: list[Transition]
     editable: bool
+    # the coming meetings an accepted proposal may be put on, the next first: (id, when)
+    meetings: tuple[tuple[int, str], ...] = ()
 
 
 def _input_text(
@@ -278,6 +280,15 @@ def proposal_card(t: Translator, view: ProposalCardView, *, headline: str | None
                 "isMultiline": True,
                 "maxLength": LIMITS["note"],
             }
+        )
+    if view.meetings and any(tr.name == "accept" for tr in view.transitions):
+        body.append(
+            choice_set(
+                "meeting_id",
+                t("proposal.meeting_label"),
+                [(str(meeting_id), when) for meeting_id, when in view.meetings],
+                value=str(view.meetings[0][0]),
+            )
         )
     for transition in view.transitions:
         style = (

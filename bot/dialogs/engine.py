@@ -111,7 +111,7 @@ class Engine:
             conversations = ConversationService(session)
             if await conversations.seen(turn):
                 log.info("activity %s delivered again; effects skipped", turn.activity_id)
-                return Outcome(duplicate=True)
+                return Outcome()  # its effects were had once; nothing to say again
             membership = MembershipService(session, self.settings)
             member = await membership.identify(turn.user)
             ctx = Ctx(

@@ -88,6 +88,8 @@ class TransitionSubmit(SubmitData):
     version: CardId
     transition: Code
     note: Annotated[str, Field(max_length=LIMITS["note"] * 2)] = ""
+    # the accept button's choice of meeting (an input: its value comes as text)
+    meeting_id: Annotated[str, Field(pattern=r"^[0-9]{1,18}$")] | None = None
 
 
 class ListSubmit(SubmitData):
@@ -253,6 +255,7 @@ def register(router: Router) -> None:
             data.transition,
             data.note,
             clicked_activity_id=ctx.turn.reply_to_id,
+            meeting_id=int(data.meeting_id) if data.meeting_id else None,
         )
         if result.outcome is not Outcome.DONE or result.proposal is None:
             await refused(ctx, result)

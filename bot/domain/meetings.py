@@ -409,3 +409,164 @@ def downtime_policy(
     if now <= due + grace:
         return "on_time"
     return "late"
+
+
+def plan_to_json(plan: ReminderPlan) -> dict[str, dict[str, int | str] | None]:
+    """A reminder plan as stored with its series: each kind as working days and a wall-clock time,
+    or as minutes before the start, or None when turned off."""
+    stored: dict[str, dict[str, int | str] | None] = {}
+    for kind in ReminderKind:
+        offset = plan.offset(kind)
+        if offset is None:
+            stored[kind.value] = None
+        elif isinstance(offset, BeforeStart):
+            stored[kind.value] = {"minutes": int(offset.delta.total_seconds() // 60)}
+        else:
+            stored[kind.value] = {"working_days": offset.days, "at": offset.at.strftime("%H:%M")}
+    return stored
+
+
+def plan_from_json(stored: Mapping[str, object] | None) -> ReminderPlan:
+    """The plan `plan_to_json` wrote; kinds it does not name keep the default."""
+    if not stored:
+        return ReminderPlan()
+    offsets: dict[str, ReminderOffset | None] = {}
+    for kind in ReminderKind:
+        if kind.value not in stored:
+            continue
+        value = stored[kind.value]
+        if value is None:
+            offsets[kind.value] = None
+        elif isinstance(value, Mapping) and "minutes" in value:
+            offsets[kind.value] = BeforeStart(timedelta(minutes=int(value["minutes"])))
+        elif isinstance(value, Mapping):
+            offsets[kind.value] = WorkingDaysBefore(
+                int(value["working_days"]), time.fromisoformat(str(value["at"]))
+            )
+        else:
+            raise ValueError(f"unreadable reminder offset for {kind.value}: {value!r}")
+    return ReminderPlan(**offsets)
+
+
+# --- Meetings as stored -----------------------------------------------------------------------
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"  # skipped (a holiday) or called off
+    MOVED = "moved"  # held at another time than the rule gives
+
+
+class HolidayChoice(StrEnum):
+    SKIP = "skip"
+    MOVE = "move"  # to the next working day, same wall-clock time
+
+
+# How far ahead a series' meetings are stored (and reminders planned); a daily job extends it.
+HORIZON = timedelta(weeks=26)
+# How far ahead the coordinator is asked about holidays when a series is set up; meetings on
+# holidays beyond that are skipped (nobody meets on a holiday), and can be moved one by one.
+HOLIDAY_LOOKAHEAD = timedelta(days=366)
+DEFAULT_TITLE = "Operativt möte"
+SERIES_LIMITS = {"title": 200, "place": 200, "teams_link": 1000, "note": 1000}
+SERIES_FIELDS = (
+    "title",
+    "recurrence",
+    "weekday",
+    "first_date",
+    "start_time",
+    "end_time",
+    "place",
+    "teams_link",
+)
+
+
+@dataclass(frozen=True)
+class SeriesDraft:
+    """A valid series form."""
+
+    title: str
+    rule: SeriesRule
+    place: str | None
+    teams_link: str | None
+
+
+@dataclass
+class SeriesForm:
+    draft: SeriesDraft | None
+    errors: dict[str, str]  # field -> message key
+    values: dict[str, str]  # what was entered, cleaned, for redisplay
+
+
+def _form_text(raw: Mapping[str, object], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str):
+        return ""
+    kept = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+    return kept
+
+
+def parse_clock(value: str) -> time | None:
+    """'09:00', '9.00', '09:00:00' (Teams sends HH:MM) → a wall-clock time; None if unreadable."""
+    text = value.strip().replace(".", ":")
+    try:
+        parsed = time.fromisoformat(text if len(text) != 4 else "0" + text)
+    except ValueError:
+        return None
+    return parsed.replace(second=0, microsecond=0) if parsed.tzinfo is None else None
+
+
+def validate_series_form(raw: Mapping[str, object], *, today: date) -> SeriesForm:
+    """Every field of the series form checked; on any error no draft, each problem by its field."""
+    values = {key: _form_text(raw, key) for key in SERIES_FIELDS}
+    errors: dict[str, str] = {}
+    for key, limit in SERIES_LIMITS.items():
+        if key in values and len(values[key]) > limit:
+            errors[key] = "form.too_long"
+            values[key] = values[key][:limit]
+    if not values["title"]:
+        errors["title"] = "form.required"
+    recurrence = next((r for r in Recurrence if r.value == values["recurrence"]), None)
+    if recurrence is None:
+        errors["recurrence"] = "form.required"
+    weekday = int(values["weekday"]) if values["weekday"] in {str(d) for d in range(7)} else None
+    if weekday is None:
+        errors["weekday"] = "form.required"
+    first: date | None = None
+    try:
+        first = date.fromisoformat(values["first_date"])
+    except ValueError:
+        errors["first_date"] = "form.date" if values["first_date"] else "form.required"
+    if first is not None and first < today:
+        errors["first_date"] = "meeting.form.date_past"
+    starts, ends = parse_clock(values["start_time"]), parse_clock(values["end_time"])
+    for key, moment in (("start_time", starts), ("end_time", ends)):
+        if moment is None:
+            errors[key] = "meeting.form.bad_time" if values[key] else "form.required"
+    if starts is not None and ends is not None and ends <= starts:
+        errors["end_time"] = "meeting.form.end_before_start"
+    if not values["place"] and not values["teams_link"]:
+        errors["place"] = "meeting.form.place_or_link"
+    if values["teams_link"] and not values["teams_link"].lower().startswith("https://"):
+        errors["teams_link"] = "meeting.form.bad_link"
+    if errors or recurrence is None or weekday is None or first is None or starts is None or ends is None:
+        return SeriesForm(None, errors, values)
+    rule = SeriesRule(recurrence, weekday, first, starts, ends)
+    draft = SeriesDraft(values["title"], rule, values["place"] or None, values["teams_link"] or None)
+    return SeriesForm(draft, errors, values)
+
+
+def holiday_moves(
+    rule: SeriesRule, choices: Mapping[date, HolidayChoice], zone: ZoneInfo
+) -> tuple[frozenset[date], dict[date, datetime]]:
+    """The coordinator's choices for the rule's holidays as the skipped days and the moved ones
+    (to the next working day at the same wall-clock time) that `occurrences` takes. A holiday
+    without a choice is skipped."""
+    skipped: set[date] = set()
+    moved: dict[date, datetime] = {}
+    for day, choice in choices.items():
+        if choice is HolidayChoice.MOVE:
+            moved[day] = at_wall_clock(next_working_day(day), rule.start_time, zone)
+        else:
+            skipped.add(day)
+    return frozenset(skipped), moved

@@ -38,12 +38,15 @@ from bot.services.notices import NoticeService, Render, track
 from bot.settings import Settings
 from bot.storage.audit import Audit
 from bot.storage.forms import FormView
+from bot.storage.meetings import Meetings
 from bot.storage.membership import Agencies, Members
 from bot.storage.proposals import Proposals as ProposalRepository
 from bot.storage.proposals import ProposalView, StaleProposal, draft_fields, stored_fields
 
 ITEM = "proposal"
 PAGE_SIZE = 10
+# how many coming meetings the accept button offers to put a proposal on
+MEETING_CHOICES = 8
 
 
 def item_of(proposal: ProposalView) -> ItemRef:
@@ -92,6 +95,7 @@ class ProposalService:
         self.audit = Audit(session)
         self.forms = FormService(session)
         self.notices = NoticeService(session, settings)
+        self.meetings = Meetings(session)
 
     # Reference data -------------------------------------------------------------------
     async def agency_list(self) -> list[AgencyView]:
@@ -278,6 +282,14 @@ class ProposalService:
             if viewer is not None
             else channel_transitions(proposal.status)
         )
+        meetings: tuple[tuple[int, str], ...] = ()
+        if any(tr.name == "accept" for tr in transitions):
+            coming = await self.meetings.coming(self.clock(), MEETING_CHOICES, held_only=True)
+            meetings = tuple(
+                (m.id, f"{t.datetime_medium(m.starts_at, self.settings.zone)} – {m.title}")
+                for m in coming
+                if m.starts_at > self.clock()
+            )
         return cards.ProposalCardView(
             id=proposal.id,
             number=proposal.number,
@@ -304,6 +316,7 @@ class ProposalService:
             transitions=transitions,
             editable=viewer is not None
             and may_edit(viewer, proposal.status, proposal.author_id, proposal.audience),
+            meetings=meetings,
         )
 
     async def visible(self, viewer: MemberView, proposal_id: int) -> ProposalView | None:
@@ -407,7 +420,9 @@ class ProposalService:
         note: str,
         *,
         clicked_activity_id: str | None,
+        meeting_id: int | None = None,
     ) -> Result:
+        """`meeting_id`: accepting puts the proposal on that meeting's agenda (a coming one)."""
         proposal = await self.visible(actor, proposal_id)
         transition = TRANSITIONS.get(name)
         if proposal is None:
@@ -421,9 +436,15 @@ class ProposalService:
             return Result(Outcome.NOTE_REQUIRED, proposal)
         if note and reaches_other_agencies(proposal.audience) and personal_number_errors({"reason": note}):
             return Result(Outcome.INVALID, proposal, form=FormResult(None, {"note": "form.personal_number"}))
+        if name != "accept":
+            meeting_id = None
+        elif meeting_id is not None:
+            meeting = await self.meetings.get(meeting_id)
+            if meeting is None or not meeting.held or meeting.starts_at <= self.clock():
+                return Result(Outcome.STALE, proposal)
         try:
             updated = await self.repo.transition(
-                proposal.id, version, transition.target, actor.id, name, note or None
+                proposal.id, version, transition.target, actor.id, name, note or None, meeting_id=meeting_id
             )
         except StaleProposal:
             return Result(Outcome.STALE, await self.repo.get(proposal.id))

@@ -205,15 +205,28 @@ class Proposals:
         return view(row)
 
     async def transition(
-        self, proposal_id: int, version: int, target: Status, actor_id: int, kind: str, note: str | None
+        self,
+        proposal_id: int,
+        version: int,
+        target: Status,
+        actor_id: int,
+        kind: str,
+        note: str | None,
+        *,
+        meeting_id: int | None = None,
     ) -> ProposalView:
+        """`meeting_id`: the meeting whose agenda the proposal is put on (when accepted)."""
         row = await self._locked(proposal_id, version)
         source = row.status
         row.status, row.status_note = target.value, note
+        changes = None
+        if meeting_id is not None:
+            row.meeting_id = meeting_id
+            changes = {"meeting_id": meeting_id}
         row.version += 1
         row.updated_at = now()
         await self.session.flush()
-        await self.event(proposal_id, actor_id, kind, source, target.value, note=note)
+        await self.event(proposal_id, actor_id, kind, source, target.value, note=note, changes=changes)
         return view(row)
 
     async def event(

@@ -51,6 +51,8 @@ class Proposal(Base):
     updated_at: Mapped[datetime]
     # the form card it was submitted from: one form gives at most one proposal
     form_token: Mapped[str | None] = mapped_column(String(64))
+    # the meeting whose agenda it was put on when accepted
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
 
     __table_args__ = (
         UniqueConstraint("year", "sequence", name="uq_proposal_year_sequence"),

@@ -1,0 +1,210 @@
+"""Operational meetings: setting up a series, finding meetings, and a meeting with its agenda.
+
+The series form (its steps drawn in meetings.mmd) lives in its card, as the proposal form does:
+FORM comes back while invalid (values kept, each problem by its field); when meetings fall on
+Swedish public holidays, HOLIDAYS asks to skip or move each before the series is created.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from bot.cards import meetings as cards
+from bot.conversation import Reply
+from bot.dialogs.proposals import refused
+from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
+from bot.dialogs.steps import START, Step
+from bot.domain.members import Role
+from bot.services.meetings import MeetingService, MeetingView, Outcome
+from bot.services.proposals import Outcome as ProposalOutcome
+from bot.services.proposals import ProposalService
+
+
+class SeriesState(StrEnum):
+    FORM = "form"  # the new series' form
+    HOLIDAYS = "holidays"  # its meetings on holidays: skip or move each
+
+
+SERIES_STEPS = (
+    Step(START, SeriesState.FORM, "new_series"),
+    Step(SeriesState.FORM, SeriesState.FORM, "invalid"),
+    Step(SeriesState.FORM, SeriesState.HOLIDAYS, "holidays"),
+    Step(SeriesState.FORM, END, "created"),
+    Step(SeriesState.FORM, END, "cancel"),
+    Step(SeriesState.HOLIDAYS, SeriesState.FORM, "invalid"),
+    Step(SeriesState.HOLIDAYS, END, "created"),
+    Step(SeriesState.HOLIDAYS, END, "cancel"),
+)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def service(ctx: Ctx) -> MeetingService:
+    return MeetingService(ctx.session, ctx.settings, ctx.clock)
+
+
+class SeriesSubmit(SubmitData):
+    """The series form, or the holidays' choices with the form's values riding along."""
+
+    form_token: Code
+    holidays_chosen: bool = False
+
+
+class MeetingSubmit(SubmitData):
+    meeting_id: CardId
+
+
+class DecideSubmit(SubmitData):
+    """The meeting's decision on one proposal of its agenda, from the agenda card."""
+
+    meeting_id: CardId
+    proposal_id: CardId
+    version: CardId
+    transition: Literal["plan", "reject"]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+def register(router: Router) -> None:
+    @router.command("help.cmd.new_series", "ny mötesserie", "new meeting series", access=Access.COORDINATOR)
+    async def new_series(ctx: Ctx) -> None:
+        """The series form; asked for in a channel, it goes to the coordinator's personal chat."""
+        await send_series_form(ctx)
+
+    @router.action("meeting.new_series", access=Access.COORDINATOR)
+    async def new_series_button(ctx: Ctx, data: SubmitData) -> None:
+        """The new-series button on the list of meetings."""
+        await send_series_form(ctx)
+
+    @router.action("meeting.series_submit", access=Access.COORDINATOR, data=SeriesSubmit)
+    async def series_submitted(ctx: Ctx, data: SeriesSubmit) -> None:
+        """The series form, or its holidays' card, was submitted."""
+        if not ctx.turn.personal:
+            ctx.say(ctx.t("meeting.personal_only"))
+            return
+        meetings = service(ctx)
+        result = await meetings.submit_series(ctx.me, ctx.turn.value or {})
+        if result.outcome is Outcome.INVALID and result.form is not None:
+            ctx.replace_card(
+                cards.series_form_card(
+                    ctx.t, values=result.form.values, errors=result.form.errors, form_token=data.form_token
+                )
+            )
+        elif result.outcome is Outcome.HOLIDAYS and result.form is not None:
+            ctx.replace_card(
+                cards.holidays_card(
+                    ctx.t, values=result.form.values, conflicts=result.conflicts, form_token=data.form_token
+                )
+            )
+        elif result.outcome in (Outcome.DONE, Outcome.ALREADY) and result.series is not None:
+            coming = [m for m in await meetings.coming(50) if m.series_id == result.series.id]
+            key = "meeting.created" if result.outcome is Outcome.DONE else "meeting.already_created"
+            ctx.replace_card(
+                cards.list_card(
+                    ctx.t, ctx.t(key, title=result.series.title), meetings.rows(ctx.t, coming[:8])
+                )
+            )
+        else:
+            ctx.say(ctx.t("meeting.form_out_of_date"))
+
+    @router.command("help.cmd.meetings", "möten", "meetings", access=Access.MEMBER)
+    async def listing(ctx: Ctx) -> None:
+        """The coming meetings."""
+        meetings = service(ctx)
+        rows = meetings.rows(ctx.t, await meetings.coming())
+        coordinator = ctx.private and ctx.me.has(Role.COORDINATOR)
+        ctx.send_card(cards.list_card(ctx.t, ctx.t("meeting.list.title"), rows, coordinator=coordinator))
+
+    @router.command(
+        "help.cmd.meeting", "möte", "meeting", access=Access.MEMBER, shown=("möte 2026-12-01", "meeting …")
+    )
+    async def one(ctx: Ctx) -> None:
+        """One meeting, by its date, with its agenda."""
+        typed = ctx.args.strip()
+        day = _date(typed)
+        if day is None:
+            ctx.say(ctx.t("meeting.bad_date"))
+            return
+        meeting = await service(ctx).on_date(day)
+        if meeting is None:
+            ctx.say(ctx.t("meeting.not_found", date=ctx.t.date_long(day)))
+            return
+        await show(ctx, meeting)
+
+    @router.action("meeting.open", access=Access.MEMBER, data=MeetingSubmit)
+    async def open_from_card(ctx: Ctx, data: MeetingSubmit) -> None:
+        """A meeting from a list."""
+        meeting = await service(ctx).get(data.meeting_id)
+        if meeting is None:
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        await show(ctx, meeting)
+
+    @router.action("meeting.decide", access=Access.COORDINATOR, data=DecideSubmit)
+    async def decide(ctx: Ctx, data: DecideSubmit) -> None:
+        """A decision recorded on the agenda card: the proposal planned or rejected, as from its
+        own card; the agenda card is drawn again."""
+        meeting = await service(ctx).get(data.meeting_id)
+        if meeting is None:
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        result = await ProposalService(ctx.session, ctx.settings, ctx.clock).transition(
+            ctx.me,
+            data.proposal_id,
+            data.version,
+            data.transition,
+            data.note,
+            clicked_activity_id=None,
+        )
+        if result.outcome is not ProposalOutcome.DONE or result.proposal is None:
+            await refused(ctx, result)
+            return
+        moved = ctx.t(
+            "proposal.moved_number",
+            number=result.proposal.number,
+            status=ctx.t(f"status.proposal.{result.proposal.status.value}"),
+            by=ctx.me.name,
+        )
+        if ctx.turn.personal:
+            view = await service(ctx).card_view(meeting, ctx.me, ctx.t)
+            ctx.replace_card(cards.meeting_card(ctx.t, view, headline=moved))
+        else:
+            ctx.say(moved)
+
+
+def _date(typed: str) -> date | None:
+    if not _DATE.match(typed):
+        return None
+    try:
+        return date.fromisoformat(typed)
+    except ValueError:
+        return None
+
+
+async def show(ctx: Ctx, meeting: MeetingView) -> None:
+    """The meeting's card: in a chat others read, its agenda only as every member may see it."""
+    meetings = service(ctx)
+    viewer = ctx.me if ctx.private else None
+    view = await meetings.card_view(meeting, viewer, ctx.t)
+    ctx.outcome.replies.append(
+        Reply(
+            card=cards.meeting_card(ctx.t, view),
+            track=meetings.track(meeting, ctx.me, ctx.t) if viewer is not None else None,
+        )
+    )
+
+
+async def send_series_form(ctx: Ctx) -> None:
+    form, track = await service(ctx).new_form(ctx.t, ctx.me)
+    if ctx.turn.personal:
+        ctx.outcome.replies.append(Reply(card=form, track=track))
+        return
+    key = f"meeting-series-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
+    if not await ctx.membership.send_personal(ctx.me, key, form, track):
+        ctx.say(ctx.t("meeting.open_personal_chat"))
+        return
+    ctx.say(ctx.t("meeting.form_sent_privately"))

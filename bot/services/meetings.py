@@ -1,0 +1,422 @@
+"""Operational meetings: series set up by the coordinators, their meetings stored some weeks
+ahead, reminders planned in the schedule and posted into the forum channel once each, the agenda,
+and the series' calendar file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cards import meetings as cards
+from bot.cards.common import Card
+from bot.domain.calendar import series_ics
+from bot.domain.files import FileContent
+from bot.domain.meetings import (
+    HOLIDAY_LOOKAHEAD,
+    HORIZON,
+    HolidayChoice,
+    MeetingStatus,
+    Occurrence,
+    ReminderKind,
+    ReminderPlan,
+    SeriesDraft,
+    SeriesForm,
+    at_wall_clock,
+    downtime_policy,
+    due_times,
+    holiday_conflicts,
+    holiday_moves,
+    holiday_name,
+    occurrences,
+    plan_to_json,
+    validate_series_form,
+)
+from bot.domain.members import MemberView, Role
+from bot.domain.notices import ItemRef
+from bot.domain.proposals import Status as ProposalStatus
+from bot.domain.proposals import is_coordinator
+from bot.domain.visibility import can_see, fit_for_channel
+from bot.i18n import Translator
+from bot.services.forms import FormService
+from bot.services.notices import NoticeService, Render, track
+from bot.services.schedule import TaskHandler
+from bot.settings import Settings
+from bot.storage.audit import Audit
+from bot.storage.db import unit_of_work
+from bot.storage.forms import FormView
+from bot.storage.meetings import Meetings, MeetingView, NewMeeting, SeriesView
+from bot.storage.membership import Members
+from bot.storage.schedule import Schedule, TaskView
+
+__all__ = ["MeetingService", "MeetingView", "Outcome", "reminder_handlers"]
+
+ITEM = "meeting"
+SERIES_ITEM = "meeting_series"
+SERIES_FORM = "meeting.series"
+ICS_KIND = "meeting.ics"
+# The reminders this version plans and posts; the status-report kinds come with status reports.
+PLANNED = (ReminderKind.AGENDA, ReminderKind.SHORT)
+LIST_SIZE = 10
+
+
+def task_kind(kind: ReminderKind) -> str:
+    return f"meeting.{kind.value}"
+
+
+def item_of(meeting: MeetingView) -> ItemRef:
+    return ItemRef(ITEM, meeting.id)
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    ALREADY = "already"  # the form was submitted before: here is the series it made
+    STALE_FORM = "stale_form"
+    INVALID = "invalid"
+    HOLIDAYS = "holidays"  # meetings fall on holidays: skip or move each first
+
+
+@dataclass
+class SeriesResult:
+    outcome: Outcome
+    form: SeriesForm | None = None
+    series: SeriesView | None = None
+    conflicts: list[tuple[date, str]] = field(default_factory=list)
+
+
+class MeetingService:
+    """Meetings inside the caller's unit of work."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.repo = Meetings(session)
+        self.members = Members(session)
+        self.forms = FormService(session)
+        self.schedule = Schedule(session)
+        self.notices = NoticeService(session, settings)
+        self.audit = Audit(session)
+
+    @property
+    def zone(self) -> Any:
+        return self.settings.zone
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.zone).date()
+
+    # The series form ------------------------------------------------------------------
+    async def new_form(self, t: Translator, coordinator: MemberView) -> tuple[Card, dict[str, Any]]:
+        form = await self.forms.new(SERIES_FORM, coordinator.aad_object_id)
+        card = cards.series_form_card(t, form_token=form.token)
+        return card, self.forms.track(form, coordinator.id, t.language)
+
+    async def submit_series(self, coordinator: MemberView, raw: dict[str, Any]) -> SeriesResult:
+        """The form, and then the holidays' choices: a form card gives at most one series."""
+        checked = await self.forms.check(raw.get("form_token"), coordinator.aad_object_id, SERIES_FORM)
+        if checked.form is None:
+            return SeriesResult(Outcome.STALE_FORM)
+        if not checked.open:
+            return await self._made_by(checked.form)
+        form = validate_series_form(raw, today=self.today())
+        if form.draft is None:
+            return SeriesResult(Outcome.INVALID, form=form)
+        rule = form.draft.rule
+        conflicts = holiday_conflicts(rule, rule.first_date(), self.today() + HOLIDAY_LOOKAHEAD)
+        if conflicts and raw.get("holidays_chosen") is not True:
+            return SeriesResult(Outcome.HOLIDAYS, form=form, conflicts=conflicts)
+        choices = {
+            day: HolidayChoice.MOVE if raw.get(f"holiday_{day.isoformat()}") == "move" else HolidayChoice.SKIP
+            for day, _ in conflicts
+        }
+        if not await self.forms.use(checked.form):
+            again = await self.forms.reread(checked.form)
+            return await self._made_by(again) if again else SeriesResult(Outcome.STALE_FORM)
+        series = await self._create(coordinator, form.draft, choices, checked.form.token)
+        await self.forms.set_result(checked.form, series.id)
+        return SeriesResult(Outcome.DONE, form=form, series=series)
+
+    async def _made_by(self, form: FormView) -> SeriesResult:
+        series = await self.repo.series(form.result_id) if form.result_id is not None else None
+        return SeriesResult(Outcome.ALREADY, series=series) if series else SeriesResult(Outcome.STALE_FORM)
+
+    async def _create(
+        self, coordinator: MemberView, draft: SeriesDraft, choices: dict[date, HolidayChoice], token: str
+    ) -> SeriesView:
+        series = await self.repo.add_series(
+            title=draft.title,
+            rule=draft.rule,
+            place=draft.place,
+            teams_link=draft.teams_link,
+            plan=plan_to_json(ReminderPlan()),
+            holiday_choices=choices,
+            stored_until=draft.rule.first_date() - timedelta(days=1),
+            created_by=coordinator.id,
+            agency_id=coordinator.agency.id,
+            form_token=token,
+        )
+        await self.repo.event(
+            coordinator.id,
+            "created",
+            series_id=series.id,
+            changes={"rrule": series.rrule, "holidays": {d.isoformat(): c.value for d, c in choices.items()}},
+        )
+        await self.audit.record(
+            "created",
+            SERIES_ITEM,
+            series.id,
+            actor_id=coordinator.id,
+            actor_aad_id=coordinator.aad_object_id,
+            details={"rrule": series.rrule},
+        )
+        await self.extend(series)
+        return series
+
+    # Storing meetings ahead, and their reminders ------------------------------------------
+    async def extend(self, series: SeriesView) -> None:
+        """Store the series' meetings up to the horizon, with their reminders planned."""
+        until = self.today() + HORIZON
+        if series.ended_at is not None or series.stored_until >= until:
+            return
+        rule = series.rule
+        first = max(series.stored_until + timedelta(days=1), rule.start_date)
+        days = rule.dates(first, until)
+        if days:
+            skipped, moved = holiday_moves(
+                rule,
+                {
+                    day: series.holiday_choices.get(day, HolidayChoice.SKIP)
+                    for day in days
+                    if holiday_name(day) is not None
+                },
+                self.zone,
+            )
+            start = at_wall_clock(days[0], time.min, self.zone)
+            end = at_wall_clock(days[-1] + timedelta(days=1), time.min, self.zone)
+            held = occurrences(rule, self.zone, start, end + timedelta(days=7), skipped=skipped, moved=moved)
+            new = [
+                NewMeeting(
+                    o.day,
+                    o.start.astimezone(UTC),
+                    o.end.astimezone(UTC),
+                    MeetingStatus.MOVED if o.moved else MeetingStatus.SCHEDULED,
+                )
+                for o in held
+                if o.day in set(days)
+            ]
+            for day in sorted(skipped):
+                begins = at_wall_clock(day, rule.start_time, self.zone).astimezone(UTC)
+                new.append(NewMeeting(day, begins, begins + rule.duration, MeetingStatus.CANCELLED))
+            await self.repo.add_missing(series, new)
+        await self.repo.stored_to(series.id, until)
+        for meeting in await self.repo.of_series(series.id):
+            if meeting.day >= first:
+                await self.plan_reminders(meeting, series)
+
+    async def extend_all(self) -> None:
+        """Every running series stored up to the horizon (a daily job, and before a list)."""
+        for series in await self.repo.running_series():
+            await self.extend(series)
+
+    async def plan_reminders(self, meeting: MeetingView, series: SeriesView | None = None) -> None:
+        """The meeting's reminders in the schedule at their times; none for a cancelled meeting,
+        and none whose time has passed already (there is nothing to be late about)."""
+        item = item_of(meeting)
+        if not meeting.held:
+            await self.schedule.cancel(item)
+            return
+        if series is None and meeting.series_id is not None:
+            series = await self.repo.series(meeting.series_id)
+        plan = series.plan if series is not None else ReminderPlan()
+        occurrence = Occurrence(
+            meeting.day, meeting.starts_at.astimezone(self.zone), meeting.ends_at.astimezone(self.zone)
+        )
+        due = due_times(occurrence, plan, self.zone)
+        now = self.clock()
+        for kind in PLANNED:
+            if kind in due and due[kind] > now:
+                await self.schedule.plan(task_kind(kind), item, due[kind])
+            else:
+                await self.schedule.cancel(item, [task_kind(kind)])
+
+    # Reading ---------------------------------------------------------------------------
+    async def coming(self, limit: int = LIST_SIZE) -> list[MeetingView]:
+        await self.extend_all()
+        return await self.repo.coming(self.clock(), limit)
+
+    async def next_held(self, limit: int = LIST_SIZE) -> list[MeetingView]:
+        await self.extend_all()
+        return await self.repo.coming(self.clock(), limit, held_only=True)
+
+    async def on_date(self, day: date) -> MeetingView | None:
+        """The meeting held on a local day (a moved one by its new day); else one cancelled then."""
+        await self.extend_all()
+        start = at_wall_clock(day, time.min, self.zone).astimezone(UTC)
+        end = at_wall_clock(day + timedelta(days=1), time.min, self.zone).astimezone(UTC)
+        found = await self.repo.starting_between(start, end)
+        held = [m for m in found if m.held]
+        return (held or found)[0] if found else None
+
+    async def get(self, meeting_id: int) -> MeetingView | None:
+        return await self.repo.get(meeting_id)
+
+    def when(self, t: Translator, meeting: MeetingView) -> str:
+        return f"{t.datetime_long(meeting.starts_at, self.zone)}–{t.time(meeting.ends_at, self.zone)}"
+
+    def rows(self, t: Translator, meetings: list[MeetingView]) -> list[cards.MeetingRow]:
+        return [cards.MeetingRow(m.id, self.when(t, m), m.title, m.status.value) for m in meetings]
+
+    async def card_view(
+        self, meeting: MeetingView, viewer: MemberView | None, t: Translator
+    ) -> cards.MeetingCardView:
+        """What `viewer` (None: the forum channel) may see: the agenda's proposals it may see."""
+        agenda = []
+        for proposal in await self.repo.agenda(meeting.id):
+            allowed = (
+                can_see(viewer.viewer, proposal.audience) if viewer else fit_for_channel(proposal.audience)
+            )
+            if not allowed:
+                continue
+            agenda.append(
+                cards.AgendaItem(
+                    proposal.id,
+                    proposal.number,
+                    proposal.business_name,
+                    proposal.status.value,
+                    proposal.version,
+                    decidable=viewer is not None
+                    and is_coordinator(viewer)
+                    and proposal.status is ProposalStatus.ACCEPTED
+                    and meeting.starts_at <= self.clock(),
+                )
+            )
+        return cards.MeetingCardView(
+            id=meeting.id,
+            title=meeting.title,
+            when=self.when(t, meeting),
+            status=meeting.status.value,
+            place=meeting.place,
+            teams_link=meeting.teams_link,
+            note=meeting.note,
+            agenda=agenda,
+            series_id=meeting.series_id,
+            # the calendar button waits for its file route ("meeting.ics"); series_file makes the file
+            calendar=False,
+        )
+
+    def track(self, meeting: MeetingView, viewer: MemberView, t: Translator) -> dict[str, Any]:
+        return track(item_of(meeting), viewer.id, t.language)
+
+    # Reminders ---------------------------------------------------------------------------
+    def _render(
+        self, meeting: MeetingView, headline: str, lines: Callable[[Translator], list[str]]
+    ) -> Render:
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            view = await self.card_view(meeting, viewer, t)
+            return cards.meeting_card(t, view, headline=t(headline, title=meeting.title), extra=lines(t))
+
+        return render
+
+    async def remind(self, task: TaskView, kind: ReminderKind, now: datetime) -> str:
+        """One reminder of one meeting, as the schedule hands it over: posted into the forum
+        channel (marked late if it is), or, once the meeting has begun, not posted and the
+        coordinators told. Keyed by the task and its due time, so it is queued once."""
+        meeting = await self.repo.get(task.item.id)
+        if meeting is None or not meeting.held:
+            return "skipped"
+        timeliness = downtime_policy(task.due_at, meeting.starts_at, now)
+        item = item_of(meeting)
+        version = int(task.due_at.timestamp())
+        coordinators = await self.members.approved_with_role(Role.COORDINATOR)
+        if timeliness == "missed":
+
+            def missed(t: Translator) -> str:
+                return t(
+                    "meeting.reminder_missed",
+                    reminder=t(f"meeting.reminder.{kind.value}"),
+                    title=meeting.title,
+                    when=self.when(t, meeting),
+                )
+
+            for coordinator in coordinators:
+                await self.notices.tell(
+                    coordinator,
+                    item,
+                    meeting.audience,
+                    missed,
+                    purpose=f"{task.kind}.missed",
+                    version=version,
+                )
+            return timeliness
+
+        def lines(t: Translator) -> list[str]:
+            found = []
+            if timeliness == "late":
+                found.append("⚠ " + t("meeting.reminder_late", due=t.datetime_long(task.due_at, self.zone)))
+            if kind is ReminderKind.AGENDA:
+                found.append(t("meeting.polls_later"))
+            return found
+
+        headline = f"meeting.reminder_headline.{kind.value}"
+        await self.notices.to_channel(
+            item, meeting.audience, self._render(meeting, headline, lines), purpose=task.kind, version=version
+        )
+        if kind is ReminderKind.AGENDA:
+            await self.notices.to_members(
+                item,
+                meeting.audience,
+                coordinators,
+                self._render(meeting, "meeting.summary_headline", lines),
+                purpose=f"{task.kind}.summary",
+                version=version,
+            )
+        return timeliness
+
+    # The calendar file ---------------------------------------------------------------------
+    async def series_file(self, member: MemberView, series_id: int) -> FileContent | None:
+        """The series as an .ics: its rule, skipped meetings as EXDATE, moved ones as overrides."""
+        series = await self.repo.series(series_id)
+        if series is None or not member.approved:
+            return None
+        meetings = await self.repo.of_series(series.id)
+        body = series_ics(
+            uid=f"series-{series.id}@forumbot.vasteras-myndighetsforum",
+            title=series.title,
+            rule=series.rule,
+            dtstamp=self.clock(),
+            location=series.place,
+            url=series.teams_link,
+            zone_name=self.settings.timezone,
+            skipped={m.day for m in meetings if m.status is MeetingStatus.CANCELLED},
+            moved={m.day: m.starts_at for m in meetings if m.status is MeetingStatus.MOVED},
+        )
+        return FileContent(f"{series.title}.ics", "text/calendar", body)
+
+
+def reminder_handlers(settings: Settings) -> dict[str, TaskHandler]:
+    """The schedule's kinds for meetings: each reminder kind this version plans."""
+
+    def handler(kind: ReminderKind) -> TaskHandler:
+        async def run(session: AsyncSession, task: TaskView, now: datetime) -> str:
+            return await MeetingService(session, settings, lambda: now).remind(task, kind, now)
+
+        return run
+
+    return {task_kind(kind): handler(kind) for kind in PLANNED}
+
+
+async def extend_horizons(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Callable[[], datetime]
+) -> None:
+    """The daily job: every running series' meetings stored, and reminders planned, to the horizon."""
+    async with unit_of_work(sessions) as session:
+        await MeetingService(session, settings, clock).extend_all()
