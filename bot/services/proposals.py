@@ -216,21 +216,27 @@ class ProposalService:
             for m in await self.members.approved()
             if m.id != author.id and m.agency.id in proposal.agency_ids
         ]
+        await self._announce(proposal, named, purpose="new", to_channel=True)
+
+    async def _announce(
+        self, proposal: ProposalView, recipients: list[MemberView], *, purpose: str, to_channel: bool
+    ) -> None:
         await self.notices.to_members(
             item_of(proposal),
             proposal.audience,
-            named,
+            recipients,
             self._render(proposal, "proposal.notice_new"),
-            purpose="new",
+            purpose=purpose,
             version=proposal.version,
         )
-        await self.notices.to_channel(
-            item_of(proposal),
-            proposal.audience,
-            self._render(proposal, "proposal.notice_channel"),
-            purpose="channel",
-            version=proposal.version,
-        )
+        if to_channel:
+            await self.notices.to_channel(
+                item_of(proposal),
+                proposal.audience,
+                self._render(proposal, "proposal.notice_channel"),
+                purpose="channel",
+                version=proposal.version,
+            )
 
     def _render(self, proposal: ProposalView, headline: str | None = None) -> Render:
         """Draws the proposal's card for one reader (None: the forum channel)."""
@@ -608,22 +614,7 @@ class ProposalService:
             for m in await self.members.approved()
             if m.id != actor.id and m.agency.id in proposal.agency_ids and not can_see(m.viewer, before)
         ]
-        await self.notices.to_members(
-            item_of(proposal),
-            proposal.audience,
-            newly,
-            self._render(proposal, "proposal.notice_new"),
-            purpose="widened",
-            version=proposal.version,
-        )
-        if not fit_for_channel(before):
-            await self.notices.to_channel(
-                item_of(proposal),
-                proposal.audience,
-                self._render(proposal, "proposal.notice_channel"),
-                purpose="channel",
-                version=proposal.version,
-            )
+        await self._announce(proposal, newly, purpose="widened", to_channel=not fit_for_channel(before))
 
 
 def _changes(proposal: ProposalView, form: FormResult) -> dict[str, Any]:
