@@ -12,7 +12,7 @@ import urllib.request
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -63,20 +63,25 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-def start_connector(log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
-    """The fake Bot Connector in a process of its own; returns it and its base URL."""
+def start_connector(log: IO[bytes], *, teams_limits: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """The fake Bot Connector in a process of its own (with Teams' limits, if asked); returns it
+    and its base URL."""
     port = free_port()
-    process = spawn([sys.executable, str(BENCH / "connector.py"), "--port", str(port)], log)
+    command = [sys.executable, str(BENCH / "connector.py"), "--port", str(port)]
+    process = spawn(command + (["--teams-limits"] if teams_limits else []), log)
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/bench/stats", process, 20)
     return process, url
 
 
-def connector_stats(url: str) -> dict[str, int]:
+def connector_stats(url: str, first: str | None = None) -> dict[str, Any]:
+    """Request counts; with `first`, also when that conversation's first message arrived."""
     import json
+    from urllib.parse import quote
 
-    with urllib.request.urlopen(f"{url}/bench/stats", timeout=5) as response:
-        stats: dict[str, int] = json.loads(response.read())
+    query = f"?first={quote(first)}" if first else ""
+    with urllib.request.urlopen(f"{url}/bench/stats{query}", timeout=5) as response:
+        stats: dict[str, Any] = json.loads(response.read())
         return stats
 
 
