@@ -87,7 +87,7 @@ def validate_report_form(
     visibility = next((v for v in Visibility if v.value == visibility_value), None)
     if visibility is None:
         errors["visibility"] = "form.choice"
-    elif visibility is Visibility.AGENCIES and not shared:
+    elif visibility is Visibility.AGENCIES and not shared and "shared" not in errors:
         errors["shared"] = "report.form.shared_required"
 
     if (
