@@ -17,6 +17,7 @@ from bot.cards import help as help_cards
 from bot.cards import membership
 from bot.cards import outbox as outbox_cards
 from bot.cards import proposals as proposal_cards
+from bot.cards import reports as report_cards
 from bot.cards.outbox import DeadLetter
 from bot.domain.members import AgencyView, MemberStatus, MemberView, Role
 from bot.domain.proposals import TRANSITIONS
@@ -136,6 +137,37 @@ def every_card(t: Translator) -> dict[str, dict]:
         "proposal_withdrawn": proposal_cards.withdrawn_card(t, "F-2026-0001"),
         "outbox": outbox_cards.outbox_card(t, {"queued": 1, "dead": 1}, [DEAD]),
         "outbox_empty": outbox_cards.outbox_card(t, {}, []),
+        "report_form": report_cards.report_form_card(
+            t,
+            report_cards.ReportFormView(
+                1, "Operativt möte", "Polisen", 0, False, [report_cards.Named("MHF", "MHF")], "tok"
+            ),
+        ),
+        "report_form_errors": report_cards.report_form_card(
+            t,
+            report_cards.ReportFormView(
+                1, "Operativt möte", "Polisen", 2, True, [], "tok", {"seen": "x"}, {"seen": "form.required"}
+            ),
+            headline="Sparat",
+        ),
+        "report_compiled": report_cards.compiled_card(
+            t,
+            report_cards.CompiledView(
+                1,
+                "Operativt möte",
+                "tisdag",
+                [
+                    report_cards.CompiledEntry("MHF", report_cards.EntryState.SHOWN, "a", "b", "c", "forum"),
+                    report_cards.CompiledEntry("POL", report_cards.EntryState.REPORTED),
+                    report_cards.CompiledEntry("SKV", report_cards.EntryState.DRAFT, "d"),
+                    report_cards.CompiledEntry("TULL", report_cards.EntryState.MISSING),
+                ],
+                personal=True,
+            ),
+        ),
+        "report_compiled_empty": report_cards.compiled_card(
+            t, report_cards.CompiledView(1, "Operativt möte", "tisdag", [], personal=False)
+        ),
     }
 
 
@@ -211,4 +243,5 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
         "help.cmd.new_series": "ny mötesserie / new meeting series",
         "help.cmd.meetings": "möten / meetings",
         "help.cmd.meeting": "möte 2026-12-01 / meeting …",
+        "help.cmd.status_report": "lägesbild [datum] / status report [date]",
     }

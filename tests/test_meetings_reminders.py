@@ -49,6 +49,8 @@ async def test_the_agenda_and_the_short_reminder_are_posted_once_each_at_their_t
     await set_up(bot)  # Tuesdays 09.00–10.30 from 1 December
     second = TaskRunner(bot.sessions, task_handlers(bot.settings), clock=bot.clock)
 
+    # the nudge to report status is due three working days before, at 09.00 (tests/test_reports.py)
+    assert await tick(bot, datetime(2026, 11, 26, 8, 0, tzinfo=UTC)) == 1
     # two working days before Tuesday 1 December at 09.00 is Friday 27 November, 08.00 UTC
     assert await tick(bot, datetime(2026, 11, 27, 7, 59, tzinfo=UTC)) == 0
     bot.clock.moment = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -60,13 +62,15 @@ async def test_the_agenda_and_the_short_reminder_are_posted_once_each_at_their_t
     assert "⚠" not in agenda
     assert any(SV("meeting.summary_headline", title=TITLE) in text for text in personal_texts(bot))
 
+    # the compiled status picture, one working day before at 12.00 (tests/test_reports.py)
+    assert await tick(bot, datetime(2026, 11, 30, 11, 0, tzinfo=UTC)) == 1
     # an hour before: the time, the place
     assert await tick(bot, datetime(2026, 12, 1, 6, 59, tzinfo=UTC)) == 0
     assert await tick(bot, datetime(2026, 12, 1, 7, 0, tzinfo=UTC)) == 1
     assert await tick(bot, datetime(2026, 12, 1, 7, 1, tzinfo=UTC)) == 0
     (short,) = [p for p in channel_posts(bot) if SHORT in p]
     assert "Stadshuset, rum 3" in short and "kl. 09.00–10.30" in short
-    assert len(channel_posts(bot)) == 2
+    assert len(channel_posts(bot)) == 3  # the agenda, the compiled status picture, the short one
 
 
 async def sunday_series_at_half_past_two(bot: Harness, first: str) -> None:
@@ -136,19 +140,20 @@ async def test_a_reminder_planned_before_a_restart_is_posted_after_it(bot: Harne
     await forum(bot)
     await set_up(bot)
     await bot.restart()
-    assert await tick(bot, datetime(2026, 11, 27, 8, 0, tzinfo=UTC)) == 1
+    assert await tick(bot, datetime(2026, 11, 27, 8, 0, tzinfo=UTC)) == 2  # the agenda, the nudge to report
     assert len([p for p in channel_posts(bot) if AGENDA in p]) == 1
 
 
 async def test_after_downtime_a_reminder_is_posted_late_or_the_coordinators_are_told(bot: Harness) -> None:
     await forum(bot)
     await set_up(bot)
-    # down from Friday morning to Monday: the agenda is late, the meeting still ahead
-    assert await tick(bot, datetime(2026, 11, 30, 10, 0, tzinfo=UTC)) == 1
+    # down from Friday morning to Monday: the agenda (and the nudge to report) late, the meeting ahead
+    assert await tick(bot, datetime(2026, 11, 30, 10, 0, tzinfo=UTC)) == 2
     (agenda,) = [p for p in channel_posts(bot) if AGENDA in p]
     assert "⚠ " + SV("meeting.reminder_late", due="fredag 27 november 2026 kl. 09.00") in agenda
-    # down again across the short reminder until the meeting had begun: not posted, coordinators told
-    assert await tick(bot, datetime(2026, 12, 1, 8, 15, tzinfo=UTC)) == 1
+    # down again across the compiled picture and the short reminder until the meeting had begun:
+    # neither posted, coordinators told
+    assert await tick(bot, datetime(2026, 12, 1, 8, 15, tzinfo=UTC)) == 2
     assert not [p for p in channel_posts(bot) if SHORT in p]
     told = SV(
         "meeting.reminder_missed",
@@ -158,4 +163,9 @@ async def test_after_downtime_a_reminder_is_posted_late_or_the_coordinators_are_
     )
     assert told in personal_texts(bot)
     outcomes = {(t.kind, t.outcome) for t in await tasks(bot) if t.status == "done"}
-    assert outcomes == {("meeting.agenda", "late"), ("meeting.short", "missed")}
+    assert outcomes == {
+        ("meeting.agenda", "late"),
+        ("meeting.short", "missed"),
+        ("meeting.report_nudge", "late"),
+        ("meeting.compiled", "missed"),
+    }

@@ -14,6 +14,7 @@ import pytest
 from bot.dialogs import build_router, membership
 from bot.dialogs import meetings as meeting_dialogs
 from bot.dialogs import proposals as proposal_dialogs
+from bot.dialogs import reports as report_dialogs
 from bot.dialogs.router import END
 from bot.dialogs.steps import START, Step
 from bot.domain.proposals import OPEN, TRANSITIONS, Status
@@ -25,6 +26,7 @@ FLOWS: dict[Path, tuple[type[StrEnum], tuple[Step, ...]]] = {
     BOT / "dialogs" / "registration.mmd": (membership.RegistrationState, membership.STEPS),
     BOT / "dialogs" / "proposals.mmd": (proposal_dialogs.FormState, proposal_dialogs.FORM_STEPS),
     BOT / "dialogs" / "meetings.mmd": (meeting_dialogs.SeriesState, meeting_dialogs.SERIES_STEPS),
+    BOT / "dialogs" / "reports.mmd": (report_dialogs.ReportState, report_dialogs.REPORT_STEPS),
 }
 
 # Mermaid ends a label at a colon or a semicolon: neither may appear in one.

@@ -40,6 +40,7 @@ from bot.domain.members import MemberView, Role
 from bot.domain.notices import ItemRef
 from bot.domain.proposals import Status as ProposalStatus
 from bot.domain.proposals import is_coordinator
+from bot.domain.reports import REPORT_TASKS
 from bot.domain.visibility import can_see, fit_for_channel
 from bot.i18n import Translator
 from bot.services.forms import FormService
@@ -59,7 +60,8 @@ ITEM = "meeting"
 SERIES_ITEM = "meeting_series"
 SERIES_FORM = "meeting.series"
 ICS_KIND = "meeting.ics"
-# The reminders this version plans and posts; the status-report kinds come with status reports.
+# The reminders this service posts; the status reports' kinds (REPORT_TASKS) are planned with
+# them and handled in bot/services/reports.py.
 PLANNED = (ReminderKind.AGENDA, ReminderKind.SHORT)
 LIST_SIZE = 10
 
@@ -242,7 +244,7 @@ class MeetingService:
         )
         due = due_times(occurrence, plan, self.zone)
         now = self.clock()
-        for kind in PLANNED:
+        for kind in (*PLANNED, *REPORT_TASKS):
             if kind in due and due[kind] > now:
                 await self.schedule.plan(task_kind(kind), item, due[kind])
             else:

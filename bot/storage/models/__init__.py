@@ -6,7 +6,7 @@ from bot.storage.models.base import Base, BigId, UtcDateTime
 from bot.storage.models.bot_state import BotStateRow, ProcessedActivity
 from bot.storage.models.card_copies import CardCopy
 from bot.storage.models.forms import Form
-from bot.storage.models.meetings import Meeting, MeetingEvent, MeetingSeries
+from bot.storage.models.meetings import Meeting, MeetingEvent, MeetingSeries, StatusReport, StatusReportEvent
 from bot.storage.models.membership import Agency, ChannelLink, Member
 from bot.storage.models.outbox import OutboxMessage
 from bot.storage.models.proposals import Proposal, ProposalEvent
@@ -30,5 +30,7 @@ __all__ = [
     "Proposal",
     "ProposalEvent",
     "ScheduledTask",
+    "StatusReport",
+    "StatusReportEvent",
     "UtcDateTime",
 ]

@@ -85,3 +85,43 @@ class MeetingEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class StatusReport(Base):
+    """One agency's status report (lägesbild) for one meeting: a draft until it is submitted, and
+    then shared with whom the agency chose."""
+
+    __tablename__ = "status_reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    # draft | submitted (bot.domain.reports.ReportStatus)
+    status: Mapped[str] = mapped_column(String(16))
+    visibility: Mapped[str] = mapped_column(String(10))
+    shared_agency_ids: Mapped[list[int]] = mapped_column(JSON)
+    seen: Mapped[str | None] = mapped_column(Text)  # what the agency sees now
+    planned: Mapped[str | None] = mapped_column(Text)  # its own planned inspections
+    needs: Mapped[str | None] = mapped_column(Text)  # what it needs from the others
+    version: Mapped[int] = mapped_column(default=1)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))  # who saved it last
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("meeting_id", "agency_id", name="uq_status_report_meeting_agency"),)
+
+
+class StatusReportEvent(Base):
+    """A status report's history: each save, with the names of the fields it changed (never their
+    wording, which may be what only the agency may know)."""
+
+    __tablename__ = "status_report_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("status_reports.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # drafted | submitted | updated
+    kind: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,192 @@
+"""Status reports (lägesbild) end to end over HTTP on a faked clock: the agency's form (draft,
+submit, submit again with its history kept, the personal-number guard), the compiled picture a
+member may see, the nudge to agencies that have not reported (once), and the compiled picture in
+the forum channel, where an agency-only report shows only that the agency has reported."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.domain.reports import validate_report_form
+from bot.storage.models import StatusReport, StatusReportEvent
+from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE
+from tests.support.harness import Harness, actions_of, card_text, cards_of
+from tests.support.teams import CHANNEL_ID
+from tests.support.texts import SV
+from tests.test_meetings import forum, set_up
+from tests.test_meetings_reminders import tick
+
+FORUM_TEXT = "Fler nagelsalonger på Bäckby med samma ägare."
+POLICE_ONLY = "Spaning pågår mot en biltvätt på Hälla."
+POLICE_DRAFT = "Första utkast från polisen."
+PERSONAL = "Ägaren 811218-9876 har flera bolag."
+TITLE = "Operativt möte"
+
+MHF = "Västerås stad – miljö- och hälsoskyddsförvaltningen"
+POL = "Polisen – lokalpolisområde Västerås"
+SLK = "Västerås stad – stadsledningskontoret"
+
+
+def button(card: dict[str, Any], action: str) -> dict[str, Any]:
+    return next(a for a in actions_of(card) if a["data"]["action"] == action)
+
+
+def inputs(card: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input.") and "id" in node:
+                found[node["id"]] = node.get("value")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+async def report_form(bot: Harness, person, words: str = "lägesbild 2026-12-01") -> dict[str, Any]:
+    response = await bot.say(person, words)
+    (card,) = response.cards
+    return card
+
+
+async def send(bot: Harness, person, card: dict[str, Any], action: str, **fields: Any):
+    data = {**button(card, action)["data"], **fields}
+    return await bot.submit(person, data, reply_to_id="report-card")
+
+
+def compiled_posts(bot: Harness) -> list[str]:
+    headline = SV("report.compiled.title", title=TITLE)
+    return [card_text(c) for c in cards_of(bot.connector.sent(CHANNEL_ID)) if headline in card_text(c)]
+
+
+def texts_to(bot: Harness, person) -> list[str]:
+    sent = bot.connector.sent(person.personal_conversation)
+    return [a.get("text", "") for a in sent] + [card_text(c) for c in cards_of(sent)]
+
+
+async def reported(bot: Harness) -> None:
+    """The forum and a series of Tuesdays; the MHF reports forum-wide, the police drafts."""
+    await forum(bot)
+    await set_up(bot)
+    card = await report_form(bot, INSPECTOR)
+    assert SV("report.form.title", agency=MHF) in card_text(card)
+    assert inputs(card)["visibility"] == "agency"  # the narrowest by default
+    response = await send(bot, INSPECTOR, card, "meeting.report_submit", seen=FORUM_TEXT, visibility="forum")
+    (done,) = response.updated_cards
+    assert SV("report.submitted", title=TITLE) in card_text(done) and FORUM_TEXT in card_text(done)
+
+    card = await report_form(bot, POLICE, "lägesbild rapportera")
+    response = await send(bot, POLICE, card, "meeting.report_draft", seen=POLICE_DRAFT)
+    (again,) = response.updated_cards
+    assert SV("report.draft_saved") in card_text(again) and inputs(again)["seen"] == POLICE_DRAFT
+
+
+async def test_an_agency_drafts_submits_and_updates_its_report_with_history(bot: Harness) -> None:
+    await reported(bot)
+    # another police officer's form would be prefilled the same: the draft is the agency's
+    card = await report_form(bot, POLICE)
+    assert inputs(card)["seen"] == POLICE_DRAFT
+
+    # forum-wide with a personal identity number: refused next to the field, values kept
+    response = await send(bot, POLICE, card, "meeting.report_submit", seen=PERSONAL, visibility="forum")
+    (refused,) = response.updated_cards
+    assert SV("form.personal_number") in card_text(refused)
+    assert inputs(refused)["seen"] == PERSONAL and inputs(refused)["visibility"] == "forum"
+    # the refused card's token is spent only by a save; a fresh token came with the redrawn card
+    response = await send(
+        bot, POLICE, refused, "meeting.report_submit", seen=POLICE_ONLY, visibility="agency"
+    )
+    assert SV("report.submitted", title=TITLE) in card_text(response.updated_cards[0])
+    # the same card again: saved once
+    response = await send(bot, POLICE, refused, "meeting.report_submit", seen="x", visibility="agency")
+    assert response.texts == [SV("report.already_saved")]
+
+    # submitted again: updated, no draft button any more, and the history names fields only
+    card = await report_form(bot, POLICE)
+    assert "meeting.report_draft" not in [a["data"]["action"] for a in actions_of(card)]
+    await send(
+        bot, POLICE, card, "meeting.report_submit", seen=POLICE_ONLY, needs="Tolk", visibility="agency"
+    )
+    async with bot.sessions() as session:
+        report = await session.scalar(select(StatusReport).where(StatusReport.needs == "Tolk"))
+        events = list(
+            await session.scalars(
+                select(StatusReportEvent)
+                .where(StatusReportEvent.report_id == report.id)
+                .order_by(StatusReportEvent.id)
+            )
+        )
+    assert (report.status, report.version, report.visibility) == ("submitted", 3, "agency")
+    assert [e.kind for e in events] == ["drafted", "submitted", "updated"]
+    assert events[-1].changes == {"needs": {}}
+    assert POLICE_DRAFT not in json.dumps([e.changes for e in events], ensure_ascii=False)
+
+
+async def test_a_member_sees_the_compiled_picture_they_may_see(bot: Harness) -> None:
+    await reported(bot)
+    card = await report_form(bot, POLICE)
+    await send(bot, POLICE, card, "meeting.report_submit", seen=POLICE_ONLY, visibility="agency")
+
+    police = card_text((await bot.say(POLICE, "lägesbild")).cards[0])
+    assert POLICE_ONLY in police and FORUM_TEXT in police and SV("report.compiled.missing") in police
+    inspector = card_text((await bot.say(INSPECTOR, "lägesbild sammanställning")).cards[0])
+    assert FORUM_TEXT in inspector and POLICE_ONLY not in inspector
+    assert SV("report.compiled.reported") in inspector
+    # typed in the channel: only what every member may see
+    channel = card_text((await bot.say(POLICE, "lägesbild", where="channel")).cards[0])
+    assert FORUM_TEXT in channel and POLICE_ONLY not in channel
+
+
+async def test_the_nudge_reaches_agencies_without_a_report_once(bot: Harness) -> None:
+    await reported(bot)  # MHF submitted; the police only drafted; SLK (the admin) nothing
+    nudge = SV("report.nudge", title=TITLE, when="tisdag 1 december 2026 kl. 09.00–10.30", date="2026-12-01")
+    # three working days before Tuesday 1 December at 09.00: Thursday 26 November, 08.00 UTC
+    assert await tick(bot, datetime(2026, 11, 26, 7, 59, tzinfo=UTC)) == 0
+    assert await tick(bot, datetime(2026, 11, 26, 8, 0, tzinfo=UTC)) == 1
+    assert texts_to(bot, POLICE).count(nudge) == 1 and texts_to(bot, ADMIN).count(nudge) == 1
+    assert nudge not in texts_to(bot, INSPECTOR) and nudge not in texts_to(bot, COORDINATOR)
+    await tick(bot, datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    assert texts_to(bot, POLICE).count(nudge) == 1
+
+
+async def test_the_channel_gets_forum_wide_content_and_only_that_others_reported(bot: Harness) -> None:
+    await reported(bot)
+    card = await report_form(bot, POLICE)
+    await send(bot, POLICE, card, "meeting.report_submit", seen=POLICE_ONLY, visibility="agency")
+    # one working day before at 12.00: Monday 30 November, 11.00 UTC
+    await tick(bot, datetime(2026, 11, 30, 10, 59, tzinfo=UTC))
+    assert compiled_posts(bot) == []
+    assert await tick(bot, datetime(2026, 11, 30, 11, 0, tzinfo=UTC)) == 1
+    (compiled,) = compiled_posts(bot)
+    assert FORUM_TEXT in compiled
+    lines = compiled.splitlines()
+    assert lines[lines.index(POL) + 1] == SV("report.compiled.reported")
+    assert lines[lines.index(SLK) + 1] == SV("report.compiled.missing")
+    assert POLICE_ONLY not in json.dumps(bot.connector.sent(CHANNEL_ID), ensure_ascii=False)
+    assert await tick(bot, datetime(2026, 11, 30, 11, 5, tzinfo=UTC)) == 0
+
+
+def test_the_guard_applies_when_the_report_reaches_other_agencies() -> None:
+    codes = {"MHF": 1, "POL": 2}
+
+    def check(submit: bool, **raw: str) -> dict[str, str]:
+        return validate_report_form(raw, agency_id=1, agency_ids_by_code=codes, submit=submit).errors
+
+    assert check(True, seen=PERSONAL, visibility="forum") == {"seen": "form.personal_number"}
+    assert check(True, seen="ok", needs=PERSONAL, visibility="agencies", shared="POL") == {
+        "needs": "form.personal_number"
+    }
+    assert check(True, seen=PERSONAL, visibility="agency") == {}
+    assert check(False, seen=PERSONAL, visibility="forum") == {}  # a draft stays in the agency
+    assert check(True, visibility="agency") == {"seen": "form.required"}
+    assert check(False, seen="x", visibility="agencies") == {"shared": "report.form.shared_required"}
+    assert check(False, seen="x", visibility="agencies", shared="XYZ") == {"shared": "form.agencies_unknown"}
