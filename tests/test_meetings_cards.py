@@ -47,6 +47,9 @@ def every_card(t: Translator) -> dict[str, dict]:
         "meeting_bare": cards.meeting_card(
             t, cards.MeetingCardView(2, "Möte", "när", "scheduled", None, None, None)
         ),
+        "calendar_link": cards.calendar_link_card(
+            t, title="Möte", url="https://forumbot.example/files/x.y", minutes=15
+        ),
     }
 
 

@@ -253,3 +253,12 @@ def meeting_card(
     if view.calendar and view.series_id is not None:
         actions.append(submit(t("meeting.calendar"), "meeting.calendar", series_id=view.series_id))
     return card(body, actions or None)
+
+
+def calendar_link_card(t: Translator, *, title: str, url: str, minutes: int) -> Card:
+    """A link to a series' calendar file, for the one member it was made for."""
+    body = [
+        heading(t("meeting.calendar_file.title", title=title)),
+        text(t.plural("meeting.calendar_file.intro", minutes), subtle=True),
+    ]
+    return card(body, [{"type": "Action.OpenUrl", "title": t("meeting.calendar_file.open"), "url": url}])

@@ -20,7 +20,7 @@ from bot.dialogs.proposals import refused
 from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
 from bot.dialogs.steps import START, Step
 from bot.domain.members import Role
-from bot.services.meetings import MeetingService, MeetingView, Outcome
+from bot.services.meetings import MeetingService, MeetingView, Outcome, calendar_link
 from bot.services.proposals import Outcome as ProposalOutcome
 from bot.services.proposals import ProposalService
 
@@ -175,6 +175,8 @@ def register(router: Router) -> None:
         else:
             ctx.say(moved)
 
+    register_changes(router)
+
 
 def _date(typed: str) -> date | None:
     if not _DATE.match(typed):
@@ -208,3 +210,26 @@ async def send_series_form(ctx: Ctx) -> None:
         ctx.say(ctx.t("meeting.open_personal_chat"))
         return
     ctx.say(ctx.t("meeting.form_sent_privately"))
+
+
+class CalendarSubmit(SubmitData):
+    series_id: CardId
+
+
+def register_changes(router: Router) -> None:
+    """The series' calendar file, and a coordinator's changes to single meetings and series."""
+
+    @router.action("meeting.calendar", access=Access.MEMBER, data=CalendarSubmit)
+    async def calendar(ctx: Ctx, data: CalendarSubmit) -> None:
+        """A link to the series' calendar file, for the member who pressed the button alone (in a
+        chat others read, the reply goes to the member's personal chat)."""
+        found = None
+        if ctx.files is not None:
+            found = await calendar_link(ctx.session, ctx.files, ctx.me, data.series_id)
+        if found is None:
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        title, url = found
+        ctx.send_card(
+            cards.calendar_link_card(ctx.t, title=title, url=url, minutes=ctx.settings.file_link_minutes)
+        )

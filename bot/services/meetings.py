@@ -42,6 +42,7 @@ from bot.domain.proposals import Status as ProposalStatus
 from bot.domain.proposals import is_coordinator
 from bot.domain.visibility import can_see, fit_for_channel
 from bot.i18n import Translator
+from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
 from bot.services.notices import NoticeService, Render, track
 from bot.services.schedule import TaskHandler
@@ -309,8 +310,7 @@ class MeetingService:
             note=meeting.note,
             agenda=agenda,
             series_id=meeting.series_id,
-            # the calendar button waits for its file route ("meeting.ics"); series_file makes the file
-            calendar=False,
+            calendar=meeting.series_id is not None,
         )
 
     def track(self, meeting: MeetingView, viewer: MemberView, t: Translator) -> dict[str, Any]:
@@ -420,3 +420,24 @@ async def extend_horizons(
     """The daily job: every running series' meetings stored, and reminders planned, to the horizon."""
     async with unit_of_work(sessions) as session:
         await MeetingService(session, settings, clock).extend_all()
+
+
+def calendar_provider(settings: Settings, clock: Callable[[], datetime]) -> Provider:
+    """The "meeting.ics" files: a series' calendar, for every approved member (meetings are the
+    forum's)."""
+
+    async def provide(session: AsyncSession, member: MemberView, series_id: int) -> FileContent | None:
+        return await MeetingService(session, settings, clock).series_file(member, series_id)
+
+    return provide
+
+
+async def calendar_link(
+    session: AsyncSession, files: FileService, member: MemberView, series_id: int
+) -> tuple[str, str] | None:
+    """A short-lived link to the series' calendar file for `member`, with the series' title; None
+    for a series that does not exist."""
+    series = await Meetings(session).series(series_id)
+    if series is None or not member.approved:
+        return None
+    return series.title, files.link(member, ICS_KIND, series.id)
