@@ -16,7 +16,7 @@ from bot.dialogs.engine import Engine
 from bot.services import task_handlers
 from bot.services.files import FileService
 from bot.services.maintenance import prune_processed_activities
-from bot.services.meetings import extend_horizons
+from bot.services.meetings import ICS_KIND, calendar_provider, extend_horizons
 from bot.services.schedule import TaskHandler, TaskRunner
 from bot.settings import Settings
 from bot.storage import db
@@ -77,7 +77,11 @@ def create_app(
             raise
         sessions = db.session_factory(engine)
         app[DB_ENGINE], app[SESSIONS] = engine, sessions
-        engine_ = Engine(settings, sessions, build_router(), clock=clock)
+        # capabilities register their file providers on it: app[FILES].register(kind, provider)
+        files = FileService.from_settings(settings, sessions, clock=clock)
+        files.register(ICS_KIND, calendar_provider(settings, clock))
+        app[FILES] = files
+        engine_ = Engine(settings, sessions, build_router(), clock=clock, files=files)
         app[GLUE] = create_glue(settings, engine_, sessions, clock=clock)
         app[TASKS] = TaskRunner(sessions, {**task_handlers(settings), **(extra_tasks or {})}, clock=clock)
         try:
@@ -85,8 +89,6 @@ def create_app(
         except Exception:
             await engine.dispose()
             raise
-        # capabilities register their file providers on it: app[FILES].register(kind, provider)
-        app[FILES] = FileService.from_settings(settings, sessions, clock=clock)
         yield
         await engine.dispose()
 

@@ -76,7 +76,7 @@ def files_of(bot: Harness) -> FileService:
     return bot.app[FILES]
 
 
-def provided(bot: Harness, kind: str = "meeting.ics", **kw: Any) -> Provider:
+def provided(bot: Harness, kind: str = "test.txt", **kw: Any) -> Provider:
     provider = Provider(**kw)
     files_of(bot).register(kind, provider)
     return provider
@@ -162,7 +162,7 @@ def decode(payload: str) -> Any:
 async def test_a_valid_link_downloads_the_members_file_and_is_audited(bot: Harness) -> None:
     provider = provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
-    link = files_of(bot).link(anna, "meeting.ics", 42, base_url=bot.url)
+    link = files_of(bot).link(anna, "test.txt", 42, base_url=bot.url)
     assert link.startswith(f"{bot.url}/files/")
 
     got = await fetch(bot, link)
@@ -176,25 +176,25 @@ async def test_a_valid_link_downloads_the_members_file_and_is_audited(bot: Harne
     assert got.filename == NAME
     assert provider.calls == [(anna.id, 42)]
     [entry] = await downloads(bot)
-    assert (entry.item_type, entry.item_id) == ("meeting.ics", "42")
+    assert (entry.item_type, entry.item_id) == ("test.txt", "42")
     assert (entry.actor_id, entry.actor_aad_id) == (anna.id, INSPECTOR.aad_object_id)
     assert entry.details == {"filename": NAME}
 
     # a link works until it expires, and each download is audited
     assert (await fetch(bot, link)).status == 200
     async with bot.sessions() as session:
-        assert len(await Audit(session).for_item("meeting.ics", 42)) == 2
+        assert len(await Audit(session).for_item("test.txt", 42)) == 2
 
 
 async def test_links_start_with_the_public_address(bot: Harness, database_url: str) -> None:
     provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
-    assert files_of(bot).link(anna, "meeting.ics", 1).startswith("http://127.0.0.1:3978/files/")
+    assert files_of(bot).link(anna, "test.txt", 1).startswith("http://127.0.0.1:3978/files/")
 
     public = make_settings(database_url, file_link_secret=SECRET, public_url="https://forumbot.example.se/")
     service = FileService.from_settings(public, bot.sessions, clock=bot.clock)
-    service.register("meeting.ics", Provider())
-    link = service.link(anna, "meeting.ics", 1)
+    service.register("test.txt", Provider())
+    link = service.link(anna, "test.txt", 1)
     assert link.startswith("https://forumbot.example.se/files/")
     # the same secret: the running bot serves it
     assert (await fetch(bot, path_of(link))).status == 200
@@ -203,7 +203,7 @@ async def test_links_start_with_the_public_address(bot: Harness, database_url: s
 async def test_a_link_expires_after_its_lifetime(bot: Harness) -> None:
     provider = provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
-    link = files_of(bot).link(anna, "meeting.ics", 7, base_url=bot.url)
+    link = files_of(bot).link(anna, "test.txt", 7, base_url=bot.url)
 
     bot.clock.advance(minutes=14, seconds=59)
     assert (await fetch(bot, link)).status == 200
@@ -223,7 +223,7 @@ async def test_the_lifetime_is_a_setting(
     try:
         provided(harness)
         anna = await add_member(harness.sessions, INSPECTOR)
-        link = files_of(harness).link(anna, "meeting.ics", 7, base_url=harness.url)
+        link = files_of(harness).link(anna, "test.txt", 7, base_url=harness.url)
         clock.advance(minutes=59)
         assert (await fetch(harness, link)).status == 200
         clock.advance(minutes=1)
@@ -262,14 +262,14 @@ def forgeries(token: str, claims: LinkClaims) -> dict[str, str]:
         "unicode": "länk.ä",
         "traversal": quote("../../healthz", safe=""),
         "nul": "%00",
-        "unsigned": f"{encode([1, 'meeting.ics', 42, claims.member_id, claims.expires, claims.nonce])}.",
+        "unsigned": f"{encode([1, 'test.txt', 42, claims.member_id, claims.expires, claims.nonce])}.",
     }
 
 
 async def test_tampered_truncated_garbage_and_foreign_links_get_the_403_page(bot: Harness) -> None:
     provider = provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
-    link = files_of(bot).link(anna, "meeting.ics", 42, base_url=bot.url)
+    link = files_of(bot).link(anna, "test.txt", 42, base_url=bot.url)
     token = token_of(link)
     claims = files_of(bot).check(token)
 
@@ -286,7 +286,7 @@ async def test_a_link_bound_to_one_member_cannot_be_moved_to_another(bot: Harnes
     provider = provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
     per = await add_member(bot.sessions, POLICE, "POL")
-    token = token_of(files_of(bot).link(anna, "meeting.ics", 42))
+    token = token_of(files_of(bot).link(anna, "test.txt", 42))
     payload, signature = token.split(".")
     data = decode(payload)
     assert data[3] == anna.id
@@ -313,10 +313,10 @@ async def test_a_member_no_longer_approved_gets_403(bot: Harness) -> None:
     anna = await add_member(bot.sessions, INSPECTOR)
     per = await add_member(bot.sessions, POLICE, "POL")
     sara = await add_member(bot.sessions, TAX, "SKV", status=MemberStatus.PENDING)
-    anna_link = files_of(bot).link(anna, "meeting.ics", 1, base_url=bot.url)
-    per_link = files_of(bot).link(per, "meeting.ics", 1, base_url=bot.url)
-    sara_link = files_of(bot).link(sara, "meeting.ics", 1, base_url=bot.url)
-    nobody_link = files_of(bot).link(replace(anna, id=987654), "meeting.ics", 1, base_url=bot.url)
+    anna_link = files_of(bot).link(anna, "test.txt", 1, base_url=bot.url)
+    per_link = files_of(bot).link(per, "test.txt", 1, base_url=bot.url)
+    sara_link = files_of(bot).link(sara, "test.txt", 1, base_url=bot.url)
+    nobody_link = files_of(bot).link(replace(anna, id=987654), "test.txt", 1, base_url=bot.url)
     assert (await fetch(bot, anna_link)).status == 200
 
     async with db.unit_of_work(bot.sessions) as session:
@@ -332,7 +332,7 @@ async def test_a_member_no_longer_approved_gets_403(bot: Harness) -> None:
 async def test_a_file_the_member_may_not_see_gets_404(bot: Harness) -> None:
     provider = provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
-    link = files_of(bot).link(anna, "meeting.ics", 404, base_url=bot.url)
+    link = files_of(bot).link(anna, "test.txt", 404, base_url=bot.url)
 
     assert_refused(await fetch(bot, link), 404, pages.NOT_FOUND)
     assert provider.calls == [(anna.id, 404)]
@@ -364,7 +364,7 @@ async def test_a_failing_provider_gets_a_500_page_and_nothing_is_audited(bot: Ha
 async def test_head_answers_like_get_without_a_download_and_other_methods_get_405(bot: Harness) -> None:
     provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
-    link = files_of(bot).link(anna, "meeting.ics", 3, base_url=bot.url)
+    link = files_of(bot).link(anna, "test.txt", 3, base_url=bot.url)
 
     head = await fetch(bot, link, "HEAD")
     assert head.status == 200
@@ -426,9 +426,9 @@ def server(
     harness = Harness(make_settings(url, file_link_secret=SECRET), connector_thread, FakeClock())
     thread = HarnessThread(harness)
     thread.start()
-    files_of(harness).register("meeting.ics", Provider())
+    files_of(harness).register("test.txt", Provider())
     anna = thread.run(add_member(harness.sessions, INSPECTOR))
-    token = token_of(files_of(harness).link(anna, "meeting.ics", 42))
+    token = token_of(files_of(harness).link(anna, "test.txt", 42))
     assert thread.run(fetch(harness, f"/files/{token}")).status == 200
     yield thread, token
     thread.stop()
@@ -492,7 +492,7 @@ def test_every_change_to_a_genuine_token_is_refused(
 
 
 KEY = SECRET.encode()
-CLAIMS = LinkClaims("meeting.ics", 42, 7, 1_800_000_000, "x" * 22)
+CLAIMS = LinkClaims("test.txt", 42, 7, 1_800_000_000, "x" * 22)
 
 
 def test_sign_and_verify_round_trip() -> None:
@@ -520,9 +520,9 @@ def test_nonces_differ_and_claims_are_checked() -> None:
         public_url="https://forumbot.example.se",
         clock=FakeClock(),
     )
-    service.register("meeting.ics", Provider())
+    service.register("test.txt", Provider())
     member = MemberView(7, "aad", "29:x", "X", None, None, MemberStatus.APPROVED, frozenset())  # type: ignore[arg-type]
-    first, second = (token_of(service.link(member, "meeting.ics", 1)) for _ in range(2))
+    first, second = (token_of(service.link(member, "test.txt", 1)) for _ in range(2))
     assert first != second
     assert service.check(first).nonce != service.check(second).nonce
     assert service.check(first).expires == int(FakeClock()().timestamp()) + 15 * 60
@@ -530,11 +530,11 @@ def test_nonces_differ_and_claims_are_checked() -> None:
         with pytest.raises(ValueError):
             service.register(bad_kind, Provider())
     with pytest.raises(ValueError, match="already"):
-        service.register("meeting.ics", Provider())
+        service.register("test.txt", Provider())
     with pytest.raises(ValueError):
-        service.link(member, "meeting.ics", True)  # type: ignore[arg-type]
+        service.link(member, "test.txt", True)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        service.link(member, "meeting.ics", -1)
+        service.link(member, "test.txt", -1)
     with pytest.raises(ValueError, match="32 bytes"):
         FileService(None, secret=b"short", lifetime=timedelta(minutes=1), public_url="", clock=FakeClock())  # type: ignore[arg-type]
 
@@ -552,12 +552,12 @@ def test_a_signed_but_unreadable_payload_is_invalid_not_an_error() -> None:
     for data in (
         [],
         [1],
-        [2, "meeting.ics", 1, 1, 9, "x" * 22],
-        [True, "meeting.ics", 1, 1, 9, "x" * 22],
-        [1, "meeting.ics", 1.5, 1, 9, "x" * 22],
-        [1, "meeting.ics", 1, -1, 9, "x" * 22],
+        [2, "test.txt", 1, 1, 9, "x" * 22],
+        [True, "test.txt", 1, 1, 9, "x" * 22],
+        [1, "test.txt", 1.5, 1, 9, "x" * 22],
+        [1, "test.txt", 1, -1, 9, "x" * 22],
         [1, "../etc", 1, 1, 9, "x" * 22],
-        [1, "meeting.ics", 1, 1, 9, ""],
+        [1, "test.txt", 1, 1, 9, ""],
         {"k": 1},
         "text",
         None,
@@ -645,9 +645,9 @@ def test_without_a_secret_development_makes_one_up_per_process(caplog: pytest.Lo
     assert "FORUMBOT_FILE_LINK_SECRET is not set" in caplog.text
     other = FileService.from_settings(settings, None, clock=FakeClock())  # type: ignore[arg-type]
     for service in (one, other):
-        service.register("meeting.ics", Provider())
+        service.register("test.txt", Provider())
     member = MemberView(7, "aad", "29:x", "X", None, None, MemberStatus.APPROVED, frozenset())  # type: ignore[arg-type]
-    token = token_of(one.link(member, "meeting.ics", 1))
+    token = token_of(one.link(member, "test.txt", 1))
     assert one.check(token).member_id == 7
     with pytest.raises(InvalidLink):
         other.check(token)

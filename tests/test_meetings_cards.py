@@ -47,6 +47,14 @@ def every_card(t: Translator) -> dict[str, dict]:
         "meeting_bare": cards.meeting_card(
             t, cards.MeetingCardView(2, "Möte", "när", "scheduled", None, None, None)
         ),
+        "calendar_link": cards.calendar_link_card(
+            t, title="Möte", url="https://forumbot.example/files/x.y", minutes=15
+        ),
+        "end_series": cards.end_series_card(
+            t, [cards.SeriesRow(1, "Möte", "Varje vecka, tisdag 09.00–10.30")]
+        ),
+        "end_series_none": cards.end_series_card(t, []),
+        "series_ended": cards.series_ended_card(t, title="Möte", cancelled=1, note="Ersätts"),
     }
 
 

@@ -253,3 +253,61 @@ def meeting_card(
     if view.calendar and view.series_id is not None:
         actions.append(submit(t("meeting.calendar"), "meeting.calendar", series_id=view.series_id))
     return card(body, actions or None)
+
+
+def calendar_link_card(t: Translator, *, title: str, url: str, minutes: int) -> Card:
+    """A link to a series' calendar file, for the one member it was made for."""
+    body = [
+        heading(t("meeting.calendar_file.title", title=title)),
+        text(t.plural("meeting.calendar_file.intro", minutes), subtle=True),
+    ]
+    return card(body, [{"type": "Action.OpenUrl", "title": t("meeting.calendar_file.open"), "url": url}])
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    id: int
+    title: str
+    when: str  # how often and when, in the reader's language
+
+
+def end_series_card(t: Translator, rows: list[SeriesRow]) -> Card:
+    """The running series, each with a button that ends it; a note for the forum may go along."""
+    body: list[dict[str, Any]] = [heading(t("meeting.end.title"))]
+    if not rows:
+        body.append(text(t("meeting.end.none"), subtle=True))
+        return card(body)
+    body.append(text(t("meeting.end.intro"), subtle=True))
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": "note",
+            "label": t("meeting.end.note"),
+            "isMultiline": True,
+            "maxLength": SERIES_LIMITS["note"],
+        }
+    )
+    for row in rows:
+        body.append(text(f"**{row.title}**: {row.when}"))
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    submit(
+                        t("meeting.end.button", title=row.title),
+                        "meeting.end_series",
+                        "destructive",
+                        series_id=row.id,
+                    )
+                ],
+            }
+        )
+    return card(body)
+
+
+def series_ended_card(t: Translator, *, title: str, cancelled: int, note: str | None) -> Card:
+    """What the forum reads when a series ends."""
+    body = [heading(t("meeting.end.done", title=title)), text(t.plural("meeting.end.cancelled", cancelled))]
+    if note:
+        body.append(text(t("meeting.note", note=note)))
+    return card(body)

@@ -20,6 +20,7 @@ from bot.domain.members import MemberView
 from bot.domain.text import command_words
 from bot.i18n import Translator, effective_language
 from bot.services.conversations import ConversationService
+from bot.services.files import FileService
 from bot.services.membership import MembershipService
 from bot.services.work import unit_of_work
 from bot.settings import Settings
@@ -59,11 +60,13 @@ class Engine:
         sessions: async_sessionmaker[AsyncSession],
         router: Router,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        files: FileService | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.router = router
         self.clock = clock
+        self.files = files
 
     def translator(self, turn: Turn, member: MemberView | None = None) -> Translator:
         """The member's chosen language, else the turn's Teams locale."""
@@ -124,6 +127,7 @@ class Engine:
                 roster=roster,
                 state=working_state,
                 clock=self.clock,
+                files=self.files,
             )
             if member is not None:
                 await membership.remember_personal_chat(member, turn)

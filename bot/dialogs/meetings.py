@@ -1,4 +1,6 @@
-"""Operational meetings: setting up a series, finding meetings, and a meeting with its agenda.
+"""Operational meetings: setting up a series, finding meetings, a meeting with its agenda, the
+series' calendar file, and a coordinator's changes (one meeting moved, called off or added; a
+series ended), which are typed commands, not flows.
 
 The series form (its steps drawn in meetings.mmd) lives in its card, as the proposal form does:
 FORM comes back while invalid (values kept, each problem by its field); when meetings fall on
@@ -19,8 +21,26 @@ from bot.conversation import Reply
 from bot.dialogs.proposals import refused
 from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
 from bot.dialogs.steps import START, Step
+from bot.domain.meetings import (
+    MeetingStatus,
+    UnreadableChange,
+    parse_cancel,
+    parse_extra,
+    parse_move,
+    parse_note,
+)
 from bot.domain.members import Role
-from bot.services.meetings import MeetingService, MeetingView, Outcome
+from bot.domain.text import command_words, typed_after
+from bot.services.meetings import (
+    Change,
+    ChangeResult,
+    MeetingChanges,
+    MeetingService,
+    MeetingView,
+    Outcome,
+    calendar_link,
+    series_rows,
+)
 from bot.services.proposals import Outcome as ProposalOutcome
 from bot.services.proposals import ProposalService
 
@@ -175,6 +195,9 @@ def register(router: Router) -> None:
         else:
             ctx.say(moved)
 
+    register_calendar(router)
+    register_changes(router)
+
 
 def _date(typed: str) -> date | None:
     if not _DATE.match(typed):
@@ -208,3 +231,136 @@ async def send_series_form(ctx: Ctx) -> None:
         ctx.say(ctx.t("meeting.open_personal_chat"))
         return
     ctx.say(ctx.t("meeting.form_sent_privately"))
+
+
+class CalendarSubmit(SubmitData):
+    series_id: CardId
+
+
+def register_calendar(router: Router) -> None:
+    """The series' calendar file, through a short-lived link of the member's own."""
+
+    @router.action("meeting.calendar", access=Access.MEMBER, data=CalendarSubmit)
+    async def calendar(ctx: Ctx, data: CalendarSubmit) -> None:
+        """A link to the series' calendar file, for the member who pressed the button alone (in a
+        chat others read, the reply goes to the member's personal chat)."""
+        found = None
+        if ctx.files is not None:
+            found = await calendar_link(ctx.session, ctx.files, ctx.me, data.series_id)
+        if found is None:
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        title, url = found
+        ctx.send_card(
+            cards.calendar_link_card(ctx.t, title=title, url=url, minutes=ctx.settings.file_link_minutes)
+        )
+
+
+class EndSeriesSubmit(SubmitData):
+    series_id: CardId
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+def changes(ctx: Ctx) -> MeetingChanges:
+    return MeetingChanges(service(ctx))
+
+
+def typed(ctx: Ctx) -> str:
+    """The command's free text as typed, case kept (ctx.args is lower-cased)."""
+    phrase = len(command_words(ctx.turn.text).split()) - len(ctx.args.split())
+    return typed_after(ctx.turn.text, phrase)
+
+
+def say_change(ctx: Ctx, result: ChangeResult, day: date | None = None) -> None:
+    """What became of a change, for the coordinator who asked."""
+    meeting = result.meeting
+    if result.outcome is Change.DONE and meeting is not None:
+        key = {
+            MeetingStatus.CANCELLED: "meeting.change.done.cancelled",
+            MeetingStatus.MOVED: "meeting.change.done.moved",
+        }.get(meeting.status, "meeting.change.done.added")
+        ctx.say(ctx.t(key, title=meeting.title, when=service(ctx).when(ctx.t, meeting)))
+    elif result.outcome is Change.NOT_FOUND and day is not None:
+        ctx.say(ctx.t("meeting.not_found", date=ctx.t.date_long(day)))
+    else:
+        ctx.say(ctx.t(f"meeting.change.refused.{result.outcome.value}"))
+
+
+def register_changes(router: Router) -> None:
+    """A coordinator's changes: one meeting moved, called off or added; a series ended."""
+
+    @router.command(
+        "help.cmd.move_meeting",
+        "flytta möte",
+        "move meeting",
+        access=Access.COORDINATOR,
+        shown=("flytta möte 2026-12-01 2026-12-03 10:00 …", "move meeting …"),
+    )
+    async def move(ctx: Ctx) -> None:
+        """One meeting to another day and time, with a note to the forum."""
+        try:
+            request = parse_move(typed(ctx), today=service(ctx).today())
+        except UnreadableChange as error:
+            ctx.say(ctx.t(error.key))
+            return
+        say_change(ctx, await changes(ctx).move(ctx.me, request), request.day)
+
+    @router.command(
+        "help.cmd.cancel_meeting",
+        "ställ in möte",
+        "call off meeting",
+        access=Access.COORDINATOR,
+        shown=("ställ in möte 2026-12-01 …", "call off meeting …"),
+    )
+    async def cancel(ctx: Ctx) -> None:
+        """One meeting called off, with why."""
+        try:
+            request = parse_cancel(typed(ctx), today=service(ctx).today())
+        except UnreadableChange as error:
+            ctx.say(ctx.t(error.key))
+            return
+        say_change(ctx, await changes(ctx).cancel(ctx.me, request), request.day)
+
+    @router.command(
+        "help.cmd.extra_meeting",
+        "extra möte",
+        "extra meeting",
+        access=Access.COORDINATOR,
+        shown=("extra möte 2026-12-10 13:00-14:00 …", "extra meeting …"),
+    )
+    async def extra(ctx: Ctx) -> None:
+        """A single meeting besides the series."""
+        try:
+            request = parse_extra(typed(ctx), today=service(ctx).today())
+        except UnreadableChange as error:
+            ctx.say(ctx.t(error.key))
+            return
+        say_change(ctx, await changes(ctx).add_extra(ctx.me, request))
+
+    @router.command(
+        "help.cmd.end_series", "avsluta mötesserie", "end meeting series", access=Access.COORDINATOR
+    )
+    async def end_series(ctx: Ctx) -> None:
+        """The running series, each with a button that ends it."""
+        running = await changes(ctx).running_series()
+        ctx.send_card(cards.end_series_card(ctx.t, series_rows(ctx.t, running)))
+
+    @router.action("meeting.end_series", access=Access.COORDINATOR, data=EndSeriesSubmit)
+    async def end_series_pressed(ctx: Ctx, data: EndSeriesSubmit) -> None:
+        """A series ended from its card: its meetings ahead called off."""
+        try:
+            note = parse_note(data.note, today=service(ctx).today())
+        except UnreadableChange as error:
+            ctx.say(ctx.t(error.key))
+            return
+        result = await changes(ctx).end_series(ctx.me, data.series_id, note)
+        if result.outcome is Change.DONE and result.series is not None:
+            ctx.replace_card(
+                cards.series_ended_card(
+                    ctx.t, title=result.series.title, cancelled=result.cancelled, note=note
+                )
+            )
+        elif result.outcome is Change.ENDED and result.series is not None:
+            ctx.say(ctx.t("meeting.end.already", title=result.series.title))
+        else:
+            ctx.say(ctx.t("common.bad_card"))

@@ -20,6 +20,7 @@ from bot.cards.common import Card
 from bot.conversation import Outcome, Reply, Roster, Turn
 from bot.domain.members import MemberView, Role
 from bot.i18n import Translator
+from bot.services.files import FileService
 from bot.services.membership import MembershipService
 from bot.settings import Settings
 
@@ -41,6 +42,8 @@ class Ctx:
     outcome: Outcome = field(default_factory=Outcome)
     args: str = ""
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # links to files for members; None where no web server serves them (tests of routing alone)
+    files: FileService | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -12,6 +12,7 @@ the bot and the .ics files it hands out (bot/domain/calendar.py) agree on every 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil import rrule as du
+
+from bot.domain.identity import find_personal_numbers
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -570,3 +573,111 @@ def holiday_moves(
         else:
             skipped.add(day)
     return frozenset(skipped), moved
+
+
+# --- Changes to single meetings, as a coordinator types them --------------------------------
+
+_DAY = r"(\d{4}-\d{2}-\d{2})"
+_CLOCK = r"(\d{1,2}[:.]\d{2})"
+_MOVE = re.compile(rf"^{_DAY}\s+{_DAY}(?:\s+{_CLOCK})?(?:\s+(.*))?$", re.DOTALL)
+_CANCEL = re.compile(rf"^{_DAY}(?:\s+(.*))?$", re.DOTALL)
+_EXTRA = re.compile(rf"^{_DAY}\s+{_CLOCK}\s*[-–]\s*{_CLOCK}(?:\s+(.*))?$", re.DOTALL)
+
+
+class UnreadableChange(ValueError):
+    """What was typed is not a change; `key` is the message that says how to write it."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class MoveRequest:
+    """Move the meeting held on `day` to `new_day`, at `new_time` (None: the same wall-clock time)."""
+
+    day: date
+    new_day: date
+    new_time: time | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    day: date
+    note: str  # why: it goes out to the forum, so it is required
+
+
+@dataclass(frozen=True)
+class ExtraRequest:
+    """A meeting outside the series, from `start` to `end` wall-clock on `day`."""
+
+    day: date
+    start: time
+    end: time
+    place: str | None
+
+
+def _day(value: str, usage: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UnreadableChange(usage) from None
+
+
+def _clock(value: str, usage: str) -> time:
+    parsed = parse_clock(value)
+    if parsed is None:
+        raise UnreadableChange(usage)
+    return parsed
+
+
+def parse_note(value: str | None, *, today: date) -> str | None:
+    """A note for the forum: every agency reads it, so no personal identity numbers."""
+    note = " ".join((value or "").split())
+    if not note:
+        return None
+    if len(note) > SERIES_LIMITS["note"]:
+        raise UnreadableChange("meeting.change.note_too_long")
+    if find_personal_numbers(note, today):
+        raise UnreadableChange("form.personal_number")
+    return note
+
+
+def parse_move(typed: str, *, today: date) -> MoveRequest:
+    """'2026-12-01 2026-12-03 10:00 Lokalen är upptagen' (the time and the note may be left out)."""
+    usage = "meeting.change.usage.move"
+    found = _MOVE.match(typed.strip())
+    if found is None:
+        raise UnreadableChange(usage)
+    day, new_day = _day(found[1], usage), _day(found[2], usage)
+    new_time = _clock(found[3], usage) if found[3] else None
+    return MoveRequest(day, new_day, new_time, parse_note(found[4], today=today))
+
+
+def parse_cancel(typed: str, *, today: date) -> CancelRequest:
+    """'2026-12-01 Krockar med länsstyrelsens tillsynsdag': the day and why."""
+    usage = "meeting.change.usage.cancel"
+    found = _CANCEL.match(typed.strip())
+    if found is None:
+        raise UnreadableChange(usage)
+    day = _day(found[1], usage)
+    note = parse_note(found[2], today=today)
+    if note is None:
+        raise UnreadableChange("meeting.change.reason_needed")
+    return CancelRequest(day, note)
+
+
+def parse_extra(typed: str, *, today: date) -> ExtraRequest:
+    """'2026-12-10 13:00-14:00 Stadshuset, rum 3' (the place may be left out)."""
+    usage = "meeting.change.usage.extra"
+    found = _EXTRA.match(typed.strip())
+    if found is None:
+        raise UnreadableChange(usage)
+    start, end = _clock(found[2], usage), _clock(found[3], usage)
+    if end <= start:
+        raise UnreadableChange("meeting.form.end_before_start")
+    place = parse_note(found[4], today=today)
+    if place is not None and len(place) > SERIES_LIMITS["place"]:
+        raise UnreadableChange("meeting.change.note_too_long")
+    return ExtraRequest(_day(found[1], usage), start, end, place)

@@ -23,3 +23,10 @@ def command_words(text: str) -> str:
     text = _MENTION.sub(" ", text)
     text = clean_text(text).lower()
     return _SPACE.sub(" ", text).strip(" .!?")
+
+
+def typed_after(text: str, words: int) -> str:
+    """What follows the first `words` words of a typed command, as typed (case and punctuation
+    kept, @mentions removed): the free text of a command whose phrase `command_words` matched."""
+    kept = clean_text(_MENTION.sub(" ", text)).split()
+    return " ".join(kept[words:])

@@ -5,7 +5,7 @@ and the series' calendar file."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -17,10 +17,14 @@ from bot.cards.common import Card
 from bot.domain.calendar import series_ics
 from bot.domain.files import FileContent
 from bot.domain.meetings import (
+    DEFAULT_TITLE,
     HOLIDAY_LOOKAHEAD,
     HORIZON,
+    CancelRequest,
+    ExtraRequest,
     HolidayChoice,
     MeetingStatus,
+    MoveRequest,
     Occurrence,
     ReminderKind,
     ReminderPlan,
@@ -41,8 +45,9 @@ from bot.domain.notices import ItemRef
 from bot.domain.proposals import Status as ProposalStatus
 from bot.domain.proposals import is_coordinator
 from bot.domain.reports import REPORT_TASKS
-from bot.domain.visibility import can_see, fit_for_channel
+from bot.domain.visibility import Audience, Visibility, can_see, fit_for_channel
 from bot.i18n import Translator
+from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
 from bot.services.notices import NoticeService, Render, track
 from bot.services.schedule import TaskHandler
@@ -50,7 +55,7 @@ from bot.settings import Settings
 from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.forms import FormView
-from bot.storage.meetings import Meetings, MeetingView, NewMeeting, SeriesView
+from bot.storage.meetings import Meetings, MeetingView, NewMeeting, SeriesView, StaleMeeting
 from bot.storage.membership import Members
 from bot.storage.schedule import Schedule, TaskView
 
@@ -311,8 +316,7 @@ class MeetingService:
             note=meeting.note,
             agenda=agenda,
             series_id=meeting.series_id,
-            # the calendar button waits for its file route ("meeting.ics"); series_file makes the file
-            calendar=False,
+            calendar=meeting.series_id is not None,
         )
 
     def track(self, meeting: MeetingView, viewer: MemberView, t: Translator) -> dict[str, Any]:
@@ -390,10 +394,15 @@ class MeetingService:
         if series is None or not member.approved:
             return None
         meetings = await self.repo.of_series(series.id)
+        rule = series.rule
+        if series.ended_at is not None:
+            # an ended series stops where it was ended: its meetings after that are called off
+            ended = series.ended_at.astimezone(self.zone).date()
+            rule = replace(rule, until=max(ended, rule.first_date()))
         body = series_ics(
             uid=f"series-{series.id}@forumbot.vasteras-myndighetsforum",
             title=series.title,
-            rule=series.rule,
+            rule=rule,
             dtstamp=self.clock(),
             location=series.place,
             url=series.teams_link,
@@ -422,3 +431,246 @@ async def extend_horizons(
     """The daily job: every running series' meetings stored, and reminders planned, to the horizon."""
     async with unit_of_work(sessions) as session:
         await MeetingService(session, settings, clock).extend_all()
+
+
+def calendar_provider(settings: Settings, clock: Callable[[], datetime]) -> Provider:
+    """The "meeting.ics" files: a series' calendar, for every approved member (meetings are the
+    forum's)."""
+
+    async def provide(session: AsyncSession, member: MemberView, series_id: int) -> FileContent | None:
+        return await MeetingService(session, settings, clock).series_file(member, series_id)
+
+    return provide
+
+
+async def calendar_link(
+    session: AsyncSession, files: FileService, member: MemberView, series_id: int
+) -> tuple[str, str] | None:
+    """A short-lived link to the series' calendar file for `member`, with the series' title; None
+    for a series that does not exist."""
+    series = await Meetings(session).series(series_id)
+    if series is None or not member.approved:
+        return None
+    return series.title, files.link(member, ICS_KIND, series.id)
+
+
+# --- A coordinator's changes: move, cancel, an extra meeting, the end of a series -----------------
+
+
+class Change(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"  # no meeting that day (or no such series)
+    NOT_HELD = "not_held"  # cancelled already
+    BEGUN = "begun"  # the meeting has begun or is over: history is not rewritten
+    PAST = "past"  # the new time has passed
+    DAY_TAKEN = "day_taken"  # another meeting is held that day
+    STALE = "stale"  # changed by someone else meanwhile; look again
+    ENDED = "ended"  # the series has ended already
+
+
+@dataclass
+class ChangeResult:
+    outcome: Change
+    meeting: MeetingView | None = None
+    before: MeetingView | None = None
+    series: SeriesView | None = None
+    cancelled: int = 0  # meetings called off with an ended series
+
+
+class MeetingChanges:
+    """Changes to meetings inside the caller's unit of work. Each is kept in the meeting's history,
+    its reminders planned again (or cancelled), and a note goes out to the forum channel."""
+
+    def __init__(self, meetings: MeetingService) -> None:
+        self.meetings = meetings
+        self.repo = meetings.repo
+        self.zone = meetings.zone
+
+    def _at(self, day: date, at: time) -> datetime:
+        return at_wall_clock(day, at, self.zone).astimezone(UTC)
+
+    async def _held_on(self, day: date, *, besides: int | None = None) -> MeetingView | None:
+        start, end = self._at(day, time.min), self._at(day + timedelta(days=1), time.min)
+        found = await self.repo.starting_between(start, end)
+        return next((m for m in found if m.held and m.id != besides), None)
+
+    async def _changeable(self, day: date) -> tuple[MeetingView | None, Change | None]:
+        meeting = await self.meetings.on_date(day)
+        if meeting is None:
+            return None, Change.NOT_FOUND
+        if not meeting.held:
+            return meeting, Change.NOT_HELD
+        if meeting.starts_at <= self.meetings.clock():
+            return meeting, Change.BEGUN
+        return meeting, None
+
+    async def move(self, coordinator: MemberView, request: MoveRequest) -> ChangeResult:
+        """The meeting held on `request.day` to its new day and time, lasting as long as before."""
+        meeting, refused = await self._changeable(request.day)
+        if refused is not None or meeting is None:
+            return ChangeResult(refused or Change.NOT_FOUND, meeting)
+        at = request.new_time or meeting.starts_at.astimezone(self.zone).time().replace(tzinfo=None)
+        starts = self._at(request.new_day, at)
+        if starts <= self.meetings.clock():
+            return ChangeResult(Change.PAST, meeting)
+        if await self._held_on(request.new_day, besides=meeting.id) is not None:
+            return ChangeResult(Change.DAY_TAKEN, meeting)
+        changes = {"from": meeting.starts_at.isoformat(), "to": starts.isoformat()}
+        return await self._changed(
+            coordinator,
+            meeting,
+            "moved",
+            changes,
+            starts_at=starts,
+            ends_at=starts + (meeting.ends_at - meeting.starts_at),
+            status=MeetingStatus.MOVED.value,
+            note=request.note,
+        )
+
+    async def cancel(self, coordinator: MemberView, request: CancelRequest) -> ChangeResult:
+        """The meeting held on `request.day` called off, with why."""
+        meeting, refused = await self._changeable(request.day)
+        if refused is not None or meeting is None:
+            return ChangeResult(refused or Change.NOT_FOUND, meeting)
+        changes = {"status": [meeting.status.value, MeetingStatus.CANCELLED.value]}
+        return await self._changed(
+            coordinator,
+            meeting,
+            "cancelled",
+            changes,
+            status=MeetingStatus.CANCELLED.value,
+            note=request.note,
+        )
+
+    async def _changed(
+        self, coordinator: MemberView, meeting: MeetingView, kind: str, changes: dict[str, Any], **values: Any
+    ) -> ChangeResult:
+        try:
+            changed = await self.repo.change(
+                meeting.id, meeting.version, coordinator.id, kind, changes, **values
+            )
+        except StaleMeeting:
+            return ChangeResult(Change.STALE, meeting)
+        await self.meetings.plan_reminders(changed)
+        await self._announce(changed, kind, before=meeting)
+        await self.meetings.audit.record(
+            kind,
+            ITEM,
+            meeting.id,
+            actor_id=coordinator.id,
+            actor_aad_id=coordinator.aad_object_id,
+            details=changes,
+        )
+        return ChangeResult(Change.DONE, changed, before=meeting)
+
+    async def add_extra(self, coordinator: MemberView, request: ExtraRequest) -> ChangeResult:
+        """A single meeting besides the series: the running series' title, and its place and link
+        unless a place is given."""
+        starts = self._at(request.day, request.start)
+        if starts <= self.meetings.clock():
+            return ChangeResult(Change.PAST)
+        if await self._held_on(request.day) is not None:
+            return ChangeResult(Change.DAY_TAKEN)
+        running = await self.repo.running_series()
+        series = running[-1] if running else None
+        meeting = await self.repo.add_extra(
+            day=request.day,
+            starts_at=starts,
+            ends_at=starts
+            + (datetime.combine(request.day, request.end) - datetime.combine(request.day, request.start)),
+            title=series.title if series else DEFAULT_TITLE,
+            place=request.place or (series.place if series else None),
+            teams_link=None if request.place or series is None else series.teams_link,
+            agency_id=coordinator.agency.id,
+        )
+        changes = {"starts_at": meeting.starts_at.isoformat()}
+        await self.repo.event(coordinator.id, "added", meeting_id=meeting.id, changes=changes)
+        await self.meetings.plan_reminders(meeting)
+        await self._announce(meeting, "added")
+        await self.meetings.audit.record(
+            "added", ITEM, meeting.id, actor_id=coordinator.id, actor_aad_id=coordinator.aad_object_id
+        )
+        return ChangeResult(Change.DONE, meeting)
+
+    async def running_series(self) -> list[SeriesView]:
+        return await self.repo.running_series()
+
+    async def end_series(self, coordinator: MemberView, series_id: int, note: str | None) -> ChangeResult:
+        """No more meetings in the series: those ahead are called off and their reminders with them."""
+        series = await self.repo.series(series_id)
+        if series is None:
+            return ChangeResult(Change.NOT_FOUND)
+        now = self.meetings.clock()
+        if not await self.repo.end_series(series.id, coordinator.id, now):
+            return ChangeResult(Change.ENDED, series=series)
+        cancelled = 0
+        for meeting in await self.repo.of_series(series.id):
+            if not meeting.held or meeting.starts_at <= now:
+                continue
+            await self.repo.change(
+                meeting.id,
+                meeting.version,
+                coordinator.id,
+                "cancelled",
+                {"status": [meeting.status.value, MeetingStatus.CANCELLED.value], "series_ended": True},
+                status=MeetingStatus.CANCELLED.value,
+                note=note,
+            )
+            await self.meetings.schedule.cancel(item_of(meeting))
+            cancelled += 1
+        ended = await self.repo.series(series.id)
+        assert ended is not None
+
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            return cards.series_ended_card(t, title=series.title, cancelled=cancelled, note=note)
+
+        audience = Audience.of(Visibility.FORUM, series.agency_id)
+        await self.meetings.notices.to_channel(
+            ItemRef(SERIES_ITEM, series.id),
+            audience,
+            render,
+            purpose="meeting_series.ended",
+            version=ended.version,
+        )
+        await self.meetings.audit.record(
+            "ended",
+            SERIES_ITEM,
+            series.id,
+            actor_id=coordinator.id,
+            actor_aad_id=coordinator.aad_object_id,
+            details={"cancelled": cancelled},
+        )
+        return ChangeResult(Change.DONE, series=ended, cancelled=cancelled)
+
+    async def _announce(self, meeting: MeetingView, kind: str, before: MeetingView | None = None) -> None:
+        """The change as a post in the forum channel: the meeting's card under what happened."""
+
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            view = await self.meetings.card_view(meeting, viewer, t)
+            lines = (
+                [t("meeting.change.was", when=self.meetings.when(t, before))]
+                if before and kind == "moved"
+                else []
+            )
+            return cards.meeting_card(
+                t, view, headline=t(f"meeting.change.{kind}", title=meeting.title), extra=lines
+            )
+
+        await self.meetings.notices.to_channel(
+            item_of(meeting), meeting.audience, render, purpose=f"meeting.{kind}", version=meeting.version
+        )
+
+
+def series_rows(t: Translator, running: list[SeriesView]) -> list[cards.SeriesRow]:
+    """Each series as a line: how often, which weekday, from when to when."""
+    rows = []
+    for series in running:
+        rule = series.rule
+        day = datetime.combine(rule.first_date(), rule.start_time)
+        end = datetime.combine(rule.first_date(), rule.end_time)
+        when = (
+            f"{t(f'meeting.recurrence.{rule.recurrence.value}')}, {t(f'meeting.weekday.{rule.weekday}')} "
+            f"{t.time(day.replace(tzinfo=UTC), UTC)}–{t.time(end.replace(tzinfo=UTC), UTC)}"
+        )
+        rows.append(cards.SeriesRow(series.id, series.title, when))
+    return rows
