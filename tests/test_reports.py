@@ -190,3 +190,21 @@ def test_the_guard_applies_when_the_report_reaches_other_agencies() -> None:
     assert check(True, visibility="agency") == {"seen": "form.required"}
     assert check(False, seen="x", visibility="agencies") == {"shared": "report.form.shared_required"}
     assert check(False, seen="x", visibility="agencies", shared="XYZ") == {"shared": "form.agencies_unknown"}
+
+
+async def test_the_agenda_reminder_says_who_has_reported_and_nothing_of_what(bot: Harness) -> None:
+    await reported(bot)  # MHF submitted forum-wide; the police only drafted; SLK nothing
+    # two working days before Tuesday 1 December at 09.00: Friday 27 November, 08.00 UTC
+    await tick(bot, datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    agenda = [
+        card_text(c)
+        for c in cards_of(bot.connector.sent(CHANNEL_ID))
+        if SV("meeting.reported", agencies=MHF) in card_text(c)
+    ]
+    assert len(agenda) == 1
+    assert SV("meeting.not_reported", agencies=f"{SLK}, {POL}") in agenda[0] or SV(
+        "meeting.not_reported", agencies=f"{POL}, {SLK}"
+    ) in agenda[0]
+    assert POLICE_DRAFT not in json.dumps(bot.connector.sent(CHANNEL_ID), ensure_ascii=False)
+    summary = texts_to(bot, COORDINATOR)  # the coordinators' own copy carries the same lines
+    assert any(SV("meeting.reported", agencies=MHF) in text for text in summary)

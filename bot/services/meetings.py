@@ -40,7 +40,7 @@ from bot.domain.meetings import (
     plan_to_json,
     validate_series_form,
 )
-from bot.domain.members import MemberView, Role
+from bot.domain.members import AgencyView, MemberView, Role
 from bot.domain.notices import ItemRef
 from bot.domain.proposals import Status as ProposalStatus
 from bot.domain.proposals import is_coordinator
@@ -56,7 +56,8 @@ from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.forms import FormView
 from bot.storage.meetings import Meetings, MeetingView, NewMeeting, SeriesView, StaleMeeting
-from bot.storage.membership import Members
+from bot.storage.membership import Agencies, Members
+from bot.storage.reports import StatusReports
 from bot.storage.schedule import Schedule, TaskView
 
 __all__ = ["MeetingService", "MeetingView", "Outcome", "reminder_handlers"]
@@ -364,11 +365,21 @@ class MeetingService:
                 )
             return timeliness
 
+        reported, missing = await self.reporting(meeting) if kind is ReminderKind.AGENDA else ([], [])
+
         def lines(t: Translator) -> list[str]:
             found = []
             if timeliness == "late":
                 found.append("⚠ " + t("meeting.reminder_late", due=t.datetime_long(task.due_at, self.zone)))
             if kind is ReminderKind.AGENDA:
+                # that an agency has reported is for everyone; what it reported is not shown here
+                none = t("meeting.reporting_none")
+                found.append(
+                    t("meeting.reported", agencies=", ".join(a.name(t.language) for a in reported) or none)
+                )
+                found.append(
+                    t("meeting.not_reported", agencies=", ".join(a.name(t.language) for a in missing) or none)
+                )
                 found.append(t("meeting.polls_later"))
             return found
 
@@ -386,6 +397,16 @@ class MeetingService:
                 version=version,
             )
         return timeliness
+
+    async def reporting(self, meeting: MeetingView) -> tuple[list[AgencyView], list[AgencyView]]:
+        """The agencies taking part (with approved members, or a report) that have submitted a
+        lägesbild for `meeting`, and those that have not."""
+        submitted = {
+            r.agency_id for r in await StatusReports(self.session).of_meeting(meeting.id) if r.submitted
+        }
+        taking_part = {m.agency.id for m in await self.members.approved()} | submitted
+        agencies = [a for a in await Agencies(self.session).active() if a.id in taking_part]
+        return [a for a in agencies if a.id in submitted], [a for a in agencies if a.id not in submitted]
 
     # The calendar file ---------------------------------------------------------------------
     async def series_file(self, member: MemberView, series_id: int) -> FileContent | None:
