@@ -83,3 +83,8 @@ def choice_set(
 def cancelled_card(t: Translator) -> Card:
     """What a form or a flow's card says once it was cancelled."""
     return card([text(t("common.cancelled"))])
+
+
+def field_error(t: Translator, errors: dict[str, str], key: str) -> list[dict[str, Any]]:
+    """The error under a form field, if it has one (errors map fields to catalogue keys)."""
+    return [text(t(errors[key]), color="Attention")] if key in errors else []

@@ -7,7 +7,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.cards.common import Card, bullets, cancel_button, card, choice_set, facts, heading, submit, text
+from bot.cards.common import (
+    Card,
+    bullets,
+    cancel_button,
+    card,
+    choice_set,
+    facts,
+    field_error,
+    heading,
+    submit,
+    text,
+)
 from bot.domain.meetings import DEFAULT_TITLE, SERIES_LIMITS, HolidayChoice, Recurrence
 from bot.i18n import Translator
 
@@ -57,10 +68,6 @@ def _input(
     return block
 
 
-def _error(t: Translator, errors: dict[str, str], key: str) -> list[dict[str, Any]]:
-    return [text(t(errors[key]), color="Attention")] if key in errors else []
-
-
 def series_form_card(
     t: Translator,
     *,
@@ -80,7 +87,7 @@ def series_form_card(
     weekdays = [(str(day), t(f"meeting.weekday.{day}")) for day in range(7)]
     body += [
         _input("title", t("meeting.form.name"), values.get("title", DEFAULT_TITLE), required=True),
-        *_error(t, errors, "title"),
+        *field_error(t, errors, "title"),
         choice_set(
             "recurrence",
             t("meeting.form.recurrence"),
@@ -88,11 +95,11 @@ def series_form_card(
             value=values.get("recurrence") or Recurrence.WEEKLY.value,
             required=True,
         ),
-        *_error(t, errors, "recurrence"),
+        *field_error(t, errors, "recurrence"),
         choice_set(
             "weekday", t("meeting.form.weekday"), weekdays, value=values.get("weekday") or "1", required=True
         ),
-        *_error(t, errors, "weekday"),
+        *field_error(t, errors, "weekday"),
         _input(
             "first_date",
             t("meeting.form.first_date"),
@@ -100,7 +107,7 @@ def series_form_card(
             required=True,
             kind="Date",
         ),
-        *_error(t, errors, "first_date"),
+        *field_error(t, errors, "first_date"),
         _input(
             "start_time",
             t("meeting.form.start_time"),
@@ -108,7 +115,7 @@ def series_form_card(
             required=True,
             kind="Time",
         ),
-        *_error(t, errors, "start_time"),
+        *field_error(t, errors, "start_time"),
         _input(
             "end_time",
             t("meeting.form.end_time"),
@@ -116,11 +123,11 @@ def series_form_card(
             required=True,
             kind="Time",
         ),
-        *_error(t, errors, "end_time"),
+        *field_error(t, errors, "end_time"),
         _input("place", t("meeting.form.place"), values.get("place", "")),
-        *_error(t, errors, "place"),
+        *field_error(t, errors, "place"),
         _input("teams_link", t("meeting.form.teams_link"), values.get("teams_link", "")),
-        *_error(t, errors, "teams_link"),
+        *field_error(t, errors, "teams_link"),
     ]
     actions = [
         submit(t("meeting.form.send"), "meeting.series_submit", "positive", form_token=form_token),

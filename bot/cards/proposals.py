@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cards.common import Card, bullets, cancel_button, card, choice_set, facts, heading, submit, text
+from bot.cards.common import (
+    Card,
+    bullets,
+    cancel_button,
+    card,
+    choice_set,
+    facts,
+    field_error,
+    heading,
+    submit,
+    text,
+)
 from bot.domain.proposals import LIMITS, OTHER_INDUSTRY, Transition
 from bot.i18n import Translator
 
@@ -79,10 +90,6 @@ def _input_text(
     return block
 
 
-def _error(t: Translator, errors: dict[str, str], key: str) -> list[dict[str, Any]]:
-    return [text(t(errors[key]), color="Attention")] if key in errors else []
-
-
 def form_card(
     t: Translator,
     *,
@@ -112,13 +119,13 @@ def form_card(
         body.append(text(t("form.fix_errors"), color="Attention"))
     body += [
         _input_text("name", t("proposal.name"), values.get("name", ""), required=True),
-        *_error(t, errors, "name"),
+        *field_error(t, errors, "name"),
         _input_text(
             "org_number", t("proposal.org_number"), values.get("org_number", ""), placeholder="556016-0680"
         ),
-        *_error(t, errors, "org_number"),
+        *field_error(t, errors, "org_number"),
         _input_text("address", t("proposal.address"), values.get("address", ""), required=True),
-        *_error(t, errors, "address"),
+        *field_error(t, errors, "address"),
         choice_set(
             "industry",
             t("proposal.industry"),
@@ -126,11 +133,11 @@ def form_card(
             value=values.get("industry") or None,
             required=True,
         ),
-        *_error(t, errors, "industry"),
+        *field_error(t, errors, "industry"),
         _input_text("industry_other", t("proposal.industry_other_label"), values.get("industry_other", "")),
-        *_error(t, errors, "industry_other"),
+        *field_error(t, errors, "industry_other"),
         _input_text("reason", t("proposal.reason"), values.get("reason", ""), multiline=True, required=True),
-        *_error(t, errors, "reason"),
+        *field_error(t, errors, "reason"),
         choice_set(
             "agencies",
             t("proposal.agencies"),
@@ -139,7 +146,7 @@ def form_card(
             multi=True,
             required=True,
         ),
-        *_error(t, errors, "agencies"),
+        *field_error(t, errors, "agencies"),
         {
             **choice_set(
                 "urgency",
@@ -149,7 +156,7 @@ def form_card(
             ),
             "style": "expanded",
         },
-        *_error(t, errors, "urgency"),
+        *field_error(t, errors, "urgency"),
         {
             **choice_set(
                 "visibility",
@@ -160,21 +167,21 @@ def form_card(
             "style": "expanded",
         },
         text(t("proposal.visibility_hint"), subtle=True),
-        *_error(t, errors, "visibility"),
+        *field_error(t, errors, "visibility"),
         {
             "type": "Input.Date",
             "id": "period_from",
             "label": t("proposal.period_from"),
             "value": values.get("period_from", ""),
         },
-        *_error(t, errors, "period_from"),
+        *field_error(t, errors, "period_from"),
         {
             "type": "Input.Date",
             "id": "period_to",
             "label": t("proposal.period_to"),
             "value": values.get("period_to", ""),
         },
-        *_error(t, errors, "period_to"),
+        *field_error(t, errors, "period_to"),
     ]
     if audience_locked_by:
         locked = {"org_number", "agencies", "visibility"}
@@ -262,7 +269,7 @@ def proposal_card(t: Translator, view: ProposalCardView, *, headline: str | None
         text(view.reason),
     ]
     if view.question:
-        body.append(text(t("proposal.shown.question", note=view.question), color="Warning"))
+        body.append(text(t("proposal.shown.question", note=view.question)))  # yellow is unreadable on white
     if view.answer:
         body.append(text(t("proposal.shown.answer", note=view.answer)))
     if view.status_note and view.status == "rejected":

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.cards.common import Card, cancel_button, card, choice_set, heading, submit, text
+from bot.cards.common import Card, cancel_button, card, choice_set, field_error, heading, submit, text
 from bot.domain.reports import LIMITS
 from bot.i18n import Translator
 
@@ -70,10 +70,6 @@ def _input(t: Translator, key: str, value: str) -> dict[str, Any]:
     }
 
 
-def _error(t: Translator, errors: dict[str, str], key: str) -> list[dict[str, Any]]:
-    return [text(t(errors[key]), color="Attention")] if key in errors else []
-
-
 def report_form_card(t: Translator, view: ReportFormView, *, headline: str | None = None) -> Card:
     """The agency's report, prefilled with what is saved; errors next to their fields, values kept."""
     values, errors = view.values, view.errors
@@ -86,7 +82,7 @@ def report_form_card(t: Translator, view: ReportFormView, *, headline: str | Non
     if errors:
         body.append(text(t("form.fix_errors"), color="Attention"))
     for key in ("seen", "planned", "needs"):
-        body += [_input(t, key, values.get(key, "")), *_error(t, errors, key)]
+        body += [_input(t, key, values.get(key, "")), *field_error(t, errors, key)]
     body += [
         {
             **choice_set(
@@ -97,7 +93,7 @@ def report_form_card(t: Translator, view: ReportFormView, *, headline: str | Non
             ),
             "style": "expanded",
         },
-        *_error(t, errors, "visibility"),
+        *field_error(t, errors, "visibility"),
         choice_set(
             "shared",
             t("report.field.shared"),
@@ -106,7 +102,7 @@ def report_form_card(t: Translator, view: ReportFormView, *, headline: str | Non
             multi=True,
         ),
         text(t("report.form.shared_hint"), subtle=True),
-        *_error(t, errors, "shared"),
+        *field_error(t, errors, "shared"),
     ]
     data: dict[str, Any] = {
         "meeting_id": view.meeting_id,
