@@ -30,6 +30,9 @@ class Turn:
     service_url: str
     # A conversation reference as plain JSON, for messages sent later to this conversation.
     reference: dict[str, Any]
+    # A card's Action.Execute (Universal Actions): the member who pressed it gets an answer of
+    # their own (`Outcome.answer`), which nobody else in the chat sees.
+    invoke: bool = False
 
     @property
     def personal(self) -> bool:
@@ -80,6 +83,8 @@ class Roster(Protocol):
 
 @dataclass
 class Outcome:
-    """What a turn produced: replies to send now."""
+    """What a turn produced: replies to send now, and for an Action.Execute the answer shown to
+    the member who pressed it."""
 
     replies: list[Reply] = field(default_factory=list)
+    answer: str | None = None

@@ -161,12 +161,12 @@ class Settings(BaseSettings):
         description="How often each process looks for due scheduled tasks (meeting reminders).",
     )
     outbox_global_rate: float = Field(
-        default=45.0,
+        default=48.0,
         gt=0,
         validation_alias=AliasChoices("FORUMBOT_OUTBOX_GLOBAL_RATE"),
         description=(
             "Most proactive messages a second one bot process sends, over all conversations "
-            "(Teams allows 50 a second per app and tenant; 45 stays safely under it; split it among "
+            "(Teams allows 50 a second per app and tenant; 48 stays safely under it; split it among "
             "processes)."
         ),
     )

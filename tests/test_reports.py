@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from bot.domain.reports import validate_report_form
 from bot.storage.models import StatusReport, StatusReportEvent
-from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE
+from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE, STRANGER
+from tests.support import teams
 from tests.support.harness import Harness, actions_of, card_text, cards_of
 from tests.support.teams import CHANNEL_ID
 from tests.support.texts import SV
@@ -175,6 +176,87 @@ async def test_the_channel_gets_forum_wide_content_and_only_that_others_reported
     assert await tick(bot, datetime(2026, 11, 30, 11, 5, tzinfo=UTC)) == 0
 
 
+def execute_button(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    (found,) = [a for a in card["actions"] if a.get("verb") == verb]
+    assert found["type"] == "Action.Execute"
+    return {"type": "Action.Execute", "verb": found["verb"], "data": found["data"]}
+
+
+def invoke_message(response) -> str:
+    assert response.status == 200
+    assert response.body["statusCode"] == 200
+    assert response.body["type"] == "application/vnd.microsoft.activity.message"
+    return str(response.body["value"])
+
+
+async def test_show_my_picture_on_the_channel_card_answers_each_member_privately(bot: Harness) -> None:
+    """ "Visa min lägesbild" (Action.Execute) on the channel's compiled card: each member gets what
+    they may see in their personal chat, the channel and its card do not change, and someone who
+    is not a member is refused on the card alone."""
+    await reported(bot)
+    card = await report_form(bot, POLICE)
+    await send(bot, POLICE, card, "meeting.report_submit", seen=POLICE_ONLY, visibility="agency")
+    await tick(bot, datetime(2026, 11, 30, 11, 0, tzinfo=UTC))
+    headline = SV("report.compiled.title", title=TITLE)
+    (posted,) = [c for c in cards_of(bot.connector.sent(CHANNEL_ID)) if headline in card_text(c)]
+    press = execute_button(posted, "meeting.my_picture")
+    assert press["data"]["action"] == "meeting.my_picture"
+    channel_before = len(bot.connector.sent(CHANNEL_ID))
+
+    response = await bot.execute(POLICE, press, reply_to_id="compiled-card", where="channel")
+    assert invoke_message(response) == SV("report.my_picture_sent").replace("**", "")
+    assert response.sent == [] and response.updated == []  # nothing in the channel, now or queued
+    await bot.drain_outbox()
+    (mine,) = [
+        c for c in cards_of(bot.connector.sent(POLICE.personal_conversation)) if POLICE_ONLY in card_text(c)
+    ]
+    assert FORUM_TEXT in card_text(mine) and button(mine, "meeting.report_form")
+
+    response = await bot.execute(INSPECTOR, press, reply_to_id="compiled-card", where="channel")
+    assert invoke_message(response) == SV("report.my_picture_sent")
+    await bot.drain_outbox()
+    inspector = [card_text(c) for c in cards_of(bot.connector.sent(INSPECTOR.personal_conversation))]
+    assert any(FORUM_TEXT in text and SV("report.compiled.reported") in text for text in inspector)
+    assert not any(POLICE_ONLY in text for text in inspector)
+
+    refused = await bot.execute(STRANGER, press, reply_to_id="compiled-card", where="channel")
+    assert invoke_message(refused) == SV("common.not_allowed").replace("**", "")
+    await bot.drain_outbox()
+    assert len(bot.connector.sent(CHANNEL_ID)) == channel_before
+    assert POLICE_ONLY not in json.dumps(bot.connector.sent(CHANNEL_ID), ensure_ascii=False)
+    assert POLICE_ONLY not in json.dumps(
+        bot.connector.sent(STRANGER.personal_conversation), ensure_ascii=False
+    )
+
+
+async def test_forged_and_malformed_execute_presses_are_refused_on_the_card(bot: Harness) -> None:
+    await reported(bot)
+    bad = SV("common.bad_card").replace("**", "")
+    for action in (
+        {"type": "Action.Execute", "verb": "meeting.my_picture", "data": {"meeting_id": 999999}},
+        {"type": "Action.Execute", "verb": "meeting.my_picture", "data": {"meeting_id": "drop table"}},
+        {"type": "Action.Execute", "verb": "no.such.verb", "data": {}},
+        {"type": "Action.Execute"},
+        "not an object",
+    ):
+        response = await bot.execute(POLICE, action, where="channel")  # type: ignore[arg-type]
+        assert invoke_message(response) == bad, action
+        assert response.sent == []
+    # the same press delivered twice has its effect once, and the second still hears back
+    (posted,) = (await bot.say(POLICE, "lägesbild", where="channel")).cards
+    activity = teams.execute(
+        teams.channel, bot.connector.url, POLICE, execute_button(posted, "meeting.my_picture"), "card"
+    )
+    first, second = await bot.post(activity), await bot.post(activity)
+    assert invoke_message(first) == SV("report.my_picture_sent")
+    assert invoke_message(second) == SV("common.done")
+    await bot.drain_outbox()
+    mine = [
+        c for c in cards_of(bot.connector.sent(POLICE.personal_conversation)) if POLICE_DRAFT in card_text(c)
+    ]
+    assert len(mine) == 1
+
+
 def test_the_guard_applies_when_the_report_reaches_other_agencies() -> None:
     codes = {"MHF": 1, "POL": 2}
 
@@ -202,9 +284,10 @@ async def test_the_agenda_reminder_says_who_has_reported_and_nothing_of_what(bot
         if SV("meeting.reported", agencies=MHF) in card_text(c)
     ]
     assert len(agenda) == 1
-    assert SV("meeting.not_reported", agencies=f"{SLK}, {POL}") in agenda[0] or SV(
-        "meeting.not_reported", agencies=f"{POL}, {SLK}"
-    ) in agenda[0]
+    assert (
+        SV("meeting.not_reported", agencies=f"{SLK}, {POL}") in agenda[0]
+        or SV("meeting.not_reported", agencies=f"{POL}, {SLK}") in agenda[0]
+    )
     assert POLICE_DRAFT not in json.dumps(bot.connector.sent(CHANNEL_ID), ensure_ascii=False)
     summary = texts_to(bot, COORDINATOR)  # the coordinators' own copy carries the same lines
     assert any(SV("meeting.reported", agencies=MHF) in text for text in summary)

@@ -44,6 +44,12 @@ def submit(title: str, action: str, style: str | None = None, **data: Any) -> di
     return result
 
 
+def execute(title: str, verb: str, **data: Any) -> dict[str, Any]:
+    """A Universal Actions button (Action.Execute): Teams sends it as an `adaptiveCard/action`
+    invoke, and the bot answers the member who pressed it alone. `verb` is the dispatch key."""
+    return {"type": "Action.Execute", "title": title, "verb": verb, "data": {"action": verb, **data}}
+
+
 def cancel_button(title: str, **data: Any) -> dict[str, Any]:
     """Cancel: sends none of the card's inputs, so the client does not validate them first."""
     return {**submit(title, "cancel", **data), "associatedInputs": "none"}

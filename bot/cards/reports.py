@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.cards.common import Card, cancel_button, card, choice_set, field_error, heading, submit, text
+from bot.cards.common import (
+    Card,
+    cancel_button,
+    card,
+    choice_set,
+    execute,
+    field_error,
+    heading,
+    submit,
+    text,
+)
 from bot.domain.reports import LIMITS
 from bot.i18n import Translator
 
@@ -142,5 +152,10 @@ def compiled_card(t: Translator, view: CompiledView, *, headline: str | None = N
     if view.personal:
         actions.append(
             submit(t("report.compiled.open_form"), "meeting.report_form", meeting_id=view.meeting_id)
+        )
+    else:
+        # in the channel: each member's own picture, answered to them alone (see the README)
+        actions.append(
+            execute(t("report.compiled.my_picture"), "meeting.my_picture", meeting_id=view.meeting_id)
         )
     return card(body, actions)

@@ -114,7 +114,8 @@ class Engine:
             conversations = ConversationService(session)
             if await conversations.seen(turn):
                 log.info("activity %s delivered again; effects skipped", turn.activity_id)
-                return Outcome()  # its effects were had once; nothing to say again
+                # its effects were had once; nothing to say again, but a button must hear back
+                return Outcome(answer=self.translator(turn)("common.done") if turn.invoke else None)
             membership = MembershipService(session, self.settings)
             member = await membership.identify(turn.user)
             ctx = Ctx(
@@ -132,25 +133,39 @@ class Engine:
             if member is not None:
                 await membership.remember_personal_chat(member, turn)
             await handler(ctx)
-            if ctx.shared_submit:
-                await self._keep_private(ctx, conversations)
+            notes = self._answer_notes(ctx) if turn.invoke else []
+            sent = await self._keep_private(ctx, conversations) if ctx.shared_submit else 0
+            if turn.invoke:
+                ctx.outcome.answer = "\n\n".join(notes) or ctx.t(
+                    "common.sent_privately" if sent else "common.done"
+                )
             await conversations.mark(turn)
         state.clear()
         state.update(working_state)
         return ctx.outcome
 
     @staticmethod
-    async def _keep_private(ctx: Ctx, conversations: ConversationService) -> None:
+    def _answer_notes(ctx: Ctx) -> list[str]:
+        """An Action.Execute's texts (a refusal, a note) go back to the member who pressed it, on
+        the card; its cards go where a submit's would."""
+        notes = [
+            r.text for r in ctx.outcome.replies if r.card is None and r.text and not r.update_activity_id
+        ]
+        ctx.outcome.replies = [r for r in ctx.outcome.replies if r.card is not None or r.update_activity_id]
+        return notes
+
+    @staticmethod
+    async def _keep_private(ctx: Ctx, conversations: ConversationService) -> int:
         """A button pressed in a chat others read: only the card itself changes there; every other
-        reply goes to the member's personal chat."""
+        reply goes to the member's personal chat. Returns how many went there."""
         stays, private = [], []
         for reply in ctx.outcome.replies:
             if reply.update_activity_id and await conversations.may_replace(ctx.turn, reply):
                 stays.append(reply)
             else:
                 private.append(Reply(text=reply.text, card=reply.card, track=reply.track))
-        await conversations.send_privately(ctx.member, ctx.turn, private)
         ctx.outcome.replies = stays
+        return await conversations.send_privately(ctx.member, ctx.turn, private)
 
     async def _card_action(self, ctx: Ctx, value: dict[str, Any]) -> None:
         """A card's button: its route, who may press it, then its data typed, then the handler."""

@@ -99,6 +99,27 @@ def register(router: Router) -> None:
             return
         await send_form(ctx, meeting)
 
+    @router.action("meeting.my_picture", access=Access.MEMBER, data=FormSubmit)
+    async def my_picture(ctx: Ctx, data: FormSubmit) -> None:
+        """ "Visa min lägesbild" on the channel's card (Action.Execute): the compiled picture this
+        member may see. Off the personal chat it goes to that chat, never into the invoke
+        response, since Teams does not document who else would see a card there."""
+        reports = service(ctx)
+        meeting = await reports.get_meeting(data.meeting_id)
+        if meeting is None:
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        card = await reports.compiled_card(ctx.t, meeting, ctx.me)
+        track = reports.track(meeting, ctx.me, ctx.t)
+        if ctx.turn.personal:
+            ctx.outcome.replies.append(Reply(card=card, track=track))
+            return
+        key = f"my-picture:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
+        if await ctx.membership.send_personal(ctx.me, key, card, track):
+            ctx.say(ctx.t("report.my_picture_sent"))
+        else:
+            ctx.say(ctx.t("report.my_picture_needs_chat"))
+
     @router.action("meeting.report_draft", access=Access.MEMBER, data=ReportSubmit)
     async def draft(ctx: Ctx, data: ReportSubmit) -> None:
         """The report saved as the agency's draft."""

@@ -6,15 +6,17 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from botbuilder.schema import Activity, ActivityTypes
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.i18n import Translator, language_for
 from bot.settings import Settings
+from bot.teams.convert import invoke_answer
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,14 @@ def create_adapter(settings: Settings) -> CloudAdapter:
         t = Translator(language_for(context.activity.locale, settings.default_language))
         try:
             saved = bool(context.turn_state.get("forumbot.saved"))
-            await context.send_activity(t("common.error_after_save" if saved else "common.error"))
+            message = t("common.error_after_save" if saved else "common.error")
+            activity = context.activity
+            if activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
+                # the member who pressed the button reads it on the card, as any answer there
+                answer = InvokeResponse(status=200, body=invoke_answer(message))
+                await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=answer))
+            else:
+                await context.send_activity(message)
         except Exception:  # the connector may be what failed
             log.warning("could not tell the user about the failure")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from botbuilder.core import CardFactory, TurnContext
@@ -57,6 +58,25 @@ def to_turn(activity: Activity) -> Turn:
         service_url=activity.service_url or "",
         reference=reference_of(activity),
     )
+
+
+def to_execute_turn(activity: Activity) -> Turn:
+    """An `adaptiveCard/action` invoke as a card action: the verb names the action, its data rides
+    along as a submit's would. A malformed invoke becomes an action nobody knows, which the engine
+    refuses with its localised message."""
+    invoke: Any = activity.value if isinstance(activity.value, dict) else {}
+    action: Any = invoke.get("action") if isinstance(invoke.get("action"), dict) else {}
+    data: Any = action.get("data") if isinstance(action.get("data"), dict) else {}
+    verb = action.get("verb")
+    value = {**data, "action": verb if isinstance(verb, str) else ""}
+    return dataclasses.replace(to_turn(activity), text="", value=value, invoke=True)
+
+
+def invoke_answer(text: str) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` response that shows the presser a message (plain
+    text there: the markdown emphasis our texts carry is dropped)."""
+    plain = text.replace("**", "")
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": plain}
 
 
 def to_activity(reply: Reply) -> Activity:

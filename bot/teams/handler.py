@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import PrivateConversationState, TurnContext
+from botbuilder.core import InvokeResponse, PrivateConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
-from bot.conversation import Outcome, Posted
+from bot.conversation import Outcome, Posted, Turn
 from bot.dialogs.engine import Engine
-from bot.teams.convert import reference_of, to_activity, to_turn
+from bot.teams.convert import invoke_answer, reference_of, to_activity, to_execute_turn, to_turn
 from bot.teams.roster import TeamsRoster
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,17 @@ class ForumbotHandler(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """A typed message or an Action.Submit from a card."""
-        turn = to_turn(turn_context.activity)
+        await self._run(turn_context, to_turn(turn_context.activity))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """An Action.Execute from a card (Universal Actions) runs as a card action; the answer goes
+        back in the invoke response, to the member who pressed the button alone."""
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        outcome = await self._run(turn_context, to_execute_turn(turn_context.activity))
+        return InvokeResponse(status=200, body=invoke_answer(outcome.answer or ""))
+
+    async def _run(self, turn_context: TurnContext, turn: Turn) -> Outcome:
         dialog = await self.dialog_state.get(turn_context, dict)
         outcome = await self.engine.on_message(turn, dialog, TeamsRoster(turn_context))
         turn_context.turn_state[SAVED] = True  # from here on, a failure must not say nothing was saved
@@ -39,6 +49,7 @@ class ForumbotHandler(TeamsActivityHandler):
         posted = await send(turn_context, outcome)
         if posted:
             await self.engine.remember_posted(posted)
+        return outcome
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """Welcome when the bot itself is added to a chat or a team; ignore other roster changes."""

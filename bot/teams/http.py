@@ -109,9 +109,10 @@ def messages_handler(
             return problem(403, "tenant not allowed")
         invoke_response = await adapter.process_activity(auth, activity, bot.on_turn)
         if invoke_response:
-            return web.json_response(
-                data=serializer_helper(invoke_response.body), status=invoke_response.status
-            )
+            body = invoke_response.body
+            # our own answers are plain JSON already; botbuilder's are its models
+            data = body if isinstance(body, dict | None) else serializer_helper(body)
+            return web.json_response(data=data, status=invoke_response.status)
         return web.Response(status=201)
 
     return messages

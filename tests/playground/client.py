@@ -63,7 +63,7 @@ def card_text(card: dict[str, Any]) -> str:
 
 
 def buttons_of(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [node for node in nodes(card) if node.get("type") == "Action.Submit"]
+    return [node for node in nodes(card) if node.get("type") in ("Action.Submit", "Action.Execute")]
 
 
 def inputs_of(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -87,7 +87,7 @@ class Shown:
         return "\n".join([self.text, *(card_text(c) for c in self.cards)])
 
     def button(self, **data: Any) -> dict[str, Any]:
-        """The Action.Submit button of the card whose data has these items."""
+        """The Action.Submit or Action.Execute button of the card whose data has these items."""
         matching = [
             b
             for b in buttons_of(self.card)
@@ -322,6 +322,26 @@ class Playground:
             lambda a: a.get("replyToId") == message.id and a.get("value") == value,
             f"the answer to a click on {button.get('title')!r}",
         )
+
+    async def execute(self, message: Message, button: dict[str, Any]) -> dict[str, Any]:
+        """Press the Action.Execute `button` of `message`'s card as the current user: the playground
+        sends the bot an `adaptiveCard/action` invoke and hands back the bot's answer (its type and
+        value), which only this user sees."""
+        assert button in buttons_of(message.card), "the button is not on the card"
+        assert button["type"] == "Action.Execute", "not a Universal Actions button"
+        action = {"type": "Action.Execute", "verb": button["verb"], "data": button.get("data") or {}}
+        answer: dict[str, Any] = await self.request(
+            "POST",
+            "/_conversation/v1/invoke",
+            json={
+                "name": "adaptiveCard/action",
+                "conversation": {"id": message.conversation_id},
+                "from": {"id": self.me["id"]},
+                "replyToId": message.id,
+                "value": {"action": action, "trigger": "manual"},
+            },
+        )
+        return answer
 
     async def template(self, conversation: str, kind: str | None = None) -> dict[str, Any]:
         """The playground's custom activity template: install, botAdded, userAdded, ... or, without

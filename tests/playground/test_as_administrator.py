@@ -10,6 +10,7 @@ a member make her one, with Swedish chosen, if she is not yet.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -253,3 +254,50 @@ async def test_a_forum_wide_proposal_reaches_the_channel_and_its_copy_follows_th
         lambda m: m.id == posted.id and number in m.content, action="updateMessage"
     )
     assert SV("status.proposal.accepted") in updated.content
+
+
+async def test_a_series_a_report_for_her_agency_alone_and_her_own_picture_from_the_channel(
+    playground: Playground,
+) -> None:
+    """Anna sets up the operational meetings, reports MHF's lägesbild for MHF alone, asks for the
+    compiled picture in the forum channel (which says only that MHF has reported) and presses its
+    "Visa min lägesbild" button (Action.Execute): the playground sends the bot an
+    `adaptiveCard/action` invoke, the answer tells her alone where the picture is, and her personal
+    chat gets it with MHF's report."""
+    await join_forum(playground)
+    forum = playground.channels["Forum"]
+    await playground.say("koppla kanal", forum)
+    today = date.today()
+    tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    form = (await playground.say("ny mötesserie")).only()
+    created = await playground.submit(
+        form,
+        form.button(action="meeting.series_submit"),
+        title="Operativt möte",
+        recurrence="weekly",
+        weekday="1",
+        first_date=tuesday.isoformat(),
+        start_time="09:00",
+        end_time="10:30",
+        place="Stadshuset, rum 3",
+    )
+    assert "Operativt möte" in created.only().content
+
+    report = (await playground.say("lägesbild rapportera")).only()
+    secret = "Vi planerar en kontroll av en restaurang på Hälla."
+    submitted = await playground.submit(
+        report, report.button(action="meeting.report_submit"), seen=secret, visibility="agency"
+    )
+    assert secret in submitted.only().content
+
+    channel = (await playground.say("lägesbild", forum)).only()
+    assert secret not in channel.content and SV("report.compiled.reported") in channel.content
+    answer = await playground.execute(channel, channel.button(action="meeting.my_picture"))
+    assert answer == {
+        "type": "application/vnd.microsoft.activity.message",
+        "value": SV("report.my_picture_sent"),
+    }
+    mine = await playground.proactive(
+        lambda m: m.conversation_id == playground.personal_chat and secret in m.content
+    )
+    assert SV("report.compiled.title", title="Operativt möte") in mine.content

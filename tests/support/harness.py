@@ -195,6 +195,21 @@ class Harness:
             teams.submit(self.builder(where), self.connector.url, sender, value, reply_to_id, **kw)
         )
 
+    async def execute(
+        self,
+        sender: TeamsUser,
+        action: dict[str, Any],
+        *,
+        reply_to_id: str | None = None,
+        where: str = "personal",
+        **kw: Any,
+    ) -> Response:
+        """Press an Action.Execute button (`action` as the card has it); the invoke's answer is
+        the response's body."""
+        return await self.post(
+            teams.execute(self.builder(where), self.connector.url, sender, action, reply_to_id, **kw)
+        )
+
     async def install(self, sender: TeamsUser, *, where: str = "personal", **kw: Any) -> Response:
         return await self.post(teams.installed(self.builder(where), self.connector.url, sender, **kw))
 

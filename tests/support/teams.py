@@ -146,6 +146,22 @@ def submit(
     return activity
 
 
+def execute(
+    builder: Any,
+    service_url: str,
+    sender: TeamsUser,
+    action: dict[str, Any],
+    reply_to_id: str | None,
+    **kw: Any,
+) -> dict[str, Any]:
+    """A press of an Action.Execute button, as Teams sends it: an `adaptiveCard/action` invoke."""
+    activity = builder(service_url, sender, **kw)
+    activity.update(type="invoke", name="adaptiveCard/action", value={"action": action, "trigger": "manual"})
+    if reply_to_id:
+        activity["replyToId"] = reply_to_id
+    return activity
+
+
 def installed(builder: Any, service_url: str, sender: TeamsUser, **kw: Any) -> dict[str, Any]:
     activity = builder(service_url, sender, **kw)
     activity.update(type="conversationUpdate", membersAdded=[{"id": BOT_ID}])
