@@ -272,3 +272,44 @@ async def test_changes_are_for_coordinators_and_typed_as_shown(bot: Harness) -> 
     await bot.say(COORDINATOR, "language english")
     response = await bot.say(COORDINATOR, "call off meeting 2026-12-08 Clashes with the county")
     assert response.texts[0].startswith(TITLE)
+
+
+async def test_a_weekend_or_a_holiday_asks_before_a_meeting_goes_there(bot: Harness) -> None:
+    await forum(bot)
+    await set_up(bot)
+    asked = await bot.say(COORDINATOR, "flytta möte 2026-12-08 2026-12-24 Julbord på förvaltningen")
+    (question,) = asked.cards
+    assert SV(
+        "meeting.change.off_day.holiday", date="torsdag 24 december 2026", holiday="Julafton"
+    ) in card_text(question)
+    async with bot.sessions() as session:  # nothing moved yet
+        assert await session.scalar(select(Meeting).where(Meeting.status == "moved")) is None
+    (confirm,) = [a for a in actions_of(question) if a["data"]["action"] == "meeting.off_day_confirm"]
+    # only a coordinator's press counts, and what the card carries is read again in full
+    refused = await bot.submit(INSPECTOR, confirm["data"], reply_to_id="question")
+    assert refused.texts == [SV("common.not_allowed")]
+    forged = {**confirm["data"], "typed": "2026-12-08 2026-12-24 Gäller 811218-9876"}
+    assert SV("form.personal_number") in card_text(
+        (await bot.submit(COORDINATOR, forged, reply_to_id="question")).updated_cards[0]
+    )
+    done = await bot.submit(COORDINATOR, confirm["data"], reply_to_id="question")
+    (answered,) = done.updated_cards
+    when = "torsdag 24 december 2026 kl. 09.00–10.30"
+    assert card_text(answered) == SV("meeting.change.done.moved", title=TITLE, when=when)
+    # pressed again: that meeting is not on the 8th any more
+    again = await bot.submit(COORDINATOR, confirm["data"], reply_to_id="question")
+    assert card_text(again.updated_cards[0]) == SV("meeting.not_found", date="tisdag 8 december 2026")
+
+    # an extra meeting on a Saturday asks too; cancelled, nothing is added
+    asked = await bot.say(COORDINATOR, "extra möte 2026-12-12 10:00-11:00")
+    (question,) = asked.cards
+    assert SV("meeting.change.off_day.weekend", date="lördag 12 december 2026") in card_text(question)
+    (cancel,) = [a for a in actions_of(question) if a["data"]["action"] == "cancel"]
+    await bot.submit(COORDINATOR, cancel["data"], reply_to_id="question")
+    async with bot.sessions() as session:
+        days = [m.starts_at.date() for m in await session.scalars(select(Meeting))]
+        assert date(2026, 12, 12) not in days
+    # a working day does not ask
+    assert (await bot.say(COORDINATOR, "extra möte 2026-12-11 10:00-11:00")).texts == [
+        SV("meeting.change.done.added", title=TITLE, when="fredag 11 december 2026 kl. 10.00–11.00")
+    ]

@@ -318,3 +318,21 @@ def series_ended_card(t: Translator, *, title: str, cancelled: int, note: str | 
     if note:
         body.append(text(t("meeting.note", note=note)))
     return card(body)
+
+
+def off_day_card(t: Translator, question: str, change: str, typed: str) -> Card:
+    """A move or an extra meeting onto a weekend or a public holiday: do it all the same?"""
+    return card(
+        [text(question)],
+        [
+            submit(
+                t(f"meeting.change.off_day.{change}"), "meeting.off_day_confirm", change=change, typed=typed
+            ),
+            cancel_button(t("common.cancel")),
+        ],
+    )
+
+
+def change_done_card(message: str) -> Card:
+    """The question's card once answered: what became of the change."""
+    return card([text(message)])

@@ -24,6 +24,7 @@ from bot.dialogs.steps import START, Step
 from bot.domain.meetings import (
     MeetingStatus,
     UnreadableChange,
+    holiday_name,
     parse_cancel,
     parse_extra,
     parse_move,
@@ -271,7 +272,7 @@ def typed(ctx: Ctx) -> str:
     return typed_after(ctx.turn.text, phrase)
 
 
-def say_change(ctx: Ctx, result: ChangeResult, day: date | None = None) -> None:
+def change_message(ctx: Ctx, result: ChangeResult, day: date | None = None) -> str:
     """What became of a change, for the coordinator who asked."""
     meeting = result.meeting
     if result.outcome is Change.DONE and meeting is not None:
@@ -279,11 +280,52 @@ def say_change(ctx: Ctx, result: ChangeResult, day: date | None = None) -> None:
             MeetingStatus.CANCELLED: "meeting.change.done.cancelled",
             MeetingStatus.MOVED: "meeting.change.done.moved",
         }.get(meeting.status, "meeting.change.done.added")
-        ctx.say(ctx.t(key, title=meeting.title, when=service(ctx).when(ctx.t, meeting)))
-    elif result.outcome is Change.NOT_FOUND and day is not None:
-        ctx.say(ctx.t("meeting.not_found", date=ctx.t.date_long(day)))
-    else:
-        ctx.say(ctx.t(f"meeting.change.refused.{result.outcome.value}"))
+        return ctx.t(key, title=meeting.title, when=service(ctx).when(ctx.t, meeting))
+    if result.outcome is Change.NOT_FOUND and day is not None:
+        return ctx.t("meeting.not_found", date=ctx.t.date_long(day))
+    return ctx.t(f"meeting.change.refused.{result.outcome.value}")
+
+
+def say_change(ctx: Ctx, result: ChangeResult, day: date | None = None) -> None:
+    ctx.say(change_message(ctx, result, day))
+
+
+class OffDayConfirm(SubmitData):
+    """'Flytta ändå' on the question a move or an extra meeting on a weekend or holiday asks: the
+    command as typed rides along and is read and checked again in full."""
+
+    change: Literal["move", "extra"]
+    typed: Annotated[str, Field(max_length=2000)]
+
+
+def off_day_question(ctx: Ctx, day: date) -> str | None:
+    """Why a meeting on `day` needs the coordinator's word: a public holiday or a weekend."""
+    name = holiday_name(day)
+    if name is not None:
+        return ctx.t("meeting.change.off_day.holiday", date=ctx.t.date_long(day), holiday=name)
+    if day.weekday() >= 5:
+        return ctx.t("meeting.change.off_day.weekend", date=ctx.t.date_long(day))
+    return None
+
+
+async def run_change(ctx: Ctx, change: str, typed_text: str, *, confirmed: bool) -> str | None:
+    """Move a meeting or add an extra one, as typed; a day off asks first (None: asked)."""
+    today = service(ctx).today()
+    try:
+        if change == "move":
+            move = parse_move(typed_text, today=today)
+            day, question = move.day, off_day_question(ctx, move.new_day)
+        else:
+            extra = parse_extra(typed_text, today=today)
+            day, question = None, off_day_question(ctx, extra.day)
+    except UnreadableChange as error:
+        return ctx.t(error.key)
+    if question is not None and not confirmed:
+        ctx.send_card(cards.off_day_card(ctx.t, question, change, typed_text))
+        return None
+    if change == "move":
+        return change_message(ctx, await changes(ctx).move(ctx.me, move), day)
+    return change_message(ctx, await changes(ctx).add_extra(ctx.me, extra))
 
 
 def register_changes(router: Router) -> None:
@@ -297,13 +339,11 @@ def register_changes(router: Router) -> None:
         shown=("flytta möte 2026-12-01 2026-12-03 10:00 …", "move meeting …"),
     )
     async def move(ctx: Ctx) -> None:
-        """One meeting to another day and time, with a note to the forum."""
-        try:
-            request = parse_move(typed(ctx), today=service(ctx).today())
-        except UnreadableChange as error:
-            ctx.say(ctx.t(error.key))
-            return
-        say_change(ctx, await changes(ctx).move(ctx.me, request), request.day)
+        """One meeting to another day and time, with a note to the forum; a weekend or a holiday
+        asks first."""
+        said = await run_change(ctx, "move", typed(ctx), confirmed=False)
+        if said is not None:
+            ctx.say(said)
 
     @router.command(
         "help.cmd.cancel_meeting",
@@ -329,13 +369,17 @@ def register_changes(router: Router) -> None:
         shown=("extra möte 2026-12-10 13:00-14:00 …", "extra meeting …"),
     )
     async def extra(ctx: Ctx) -> None:
-        """A single meeting besides the series."""
-        try:
-            request = parse_extra(typed(ctx), today=service(ctx).today())
-        except UnreadableChange as error:
-            ctx.say(ctx.t(error.key))
-            return
-        say_change(ctx, await changes(ctx).add_extra(ctx.me, request))
+        """A single meeting besides the series; a weekend or a holiday asks first."""
+        said = await run_change(ctx, "extra", typed(ctx), confirmed=False)
+        if said is not None:
+            ctx.say(said)
+
+    @router.action("meeting.off_day_confirm", access=Access.COORDINATOR, data=OffDayConfirm)
+    async def off_day_confirmed(ctx: Ctx, data: OffDayConfirm) -> None:
+        """The coordinator wants the meeting on that day all the same: the question's card says
+        what became of it."""
+        said = await run_change(ctx, data.change, data.typed, confirmed=True)
+        ctx.replace_card(cards.change_done_card(said or ctx.t("common.bad_card")))
 
     @router.command(
         "help.cmd.end_series", "avsluta mötesserie", "end meeting series", access=Access.COORDINATOR
