@@ -37,12 +37,9 @@ async def forum(bot: Harness) -> None:
     bot.connector.clear()
 
 
-
 def form_token(card: dict) -> str:
     """The token a form card carries on its send button."""
-    return next(
-        a["data"]["form_token"] for a in actions_of(card) if a["data"].get("action") != "cancel"
-    )
+    return next(a["data"]["form_token"] for a in actions_of(card) if a["data"].get("action") != "cancel")
 
 
 async def new_form(bot: Harness, person=INSPECTOR) -> dict:

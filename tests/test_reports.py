@@ -202,9 +202,10 @@ async def test_the_agenda_reminder_says_who_has_reported_and_nothing_of_what(bot
         if SV("meeting.reported", agencies=MHF) in card_text(c)
     ]
     assert len(agenda) == 1
-    assert SV("meeting.not_reported", agencies=f"{SLK}, {POL}") in agenda[0] or SV(
-        "meeting.not_reported", agencies=f"{POL}, {SLK}"
-    ) in agenda[0]
+    assert (
+        SV("meeting.not_reported", agencies=f"{SLK}, {POL}") in agenda[0]
+        or SV("meeting.not_reported", agencies=f"{POL}, {SLK}") in agenda[0]
+    )
     assert POLICE_DRAFT not in json.dumps(bot.connector.sent(CHANNEL_ID), ensure_ascii=False)
     summary = texts_to(bot, COORDINATOR)  # the coordinators' own copy carries the same lines
     assert any(SV("meeting.reported", agencies=MHF) in text for text in summary)

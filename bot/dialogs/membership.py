@@ -119,8 +119,8 @@ def register(router: Router) -> None:
         else:
             ctx.say(message)
 
-
     register_approvals(router)
+
 
 class DecisionSubmit(SubmitData):
     member_id: CardId

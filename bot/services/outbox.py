@@ -337,8 +337,6 @@ def _describe(result: SendResult) -> str:
     return f"{result.failure}: {status}{result.error or ''}"[:2000]
 
 
-
-
 def _preview(payload: dict[str, Any]) -> str:
     track = payload.get("track")
     if isinstance(track, dict) or payload.get("update_activity_id"):
