@@ -248,4 +248,5 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
         "help.cmd.cancel_meeting": "ställ in möte 2026-12-01 … / call off meeting …",
         "help.cmd.extra_meeting": "extra möte 2026-12-10 13:00-14:00 … / extra meeting …",
         "help.cmd.end_series": "avsluta mötesserie / end meeting series",
+        "help.cmd.reminders": "påminnelser / reminders",
     }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, time, timedelta
 from importlib import resources
 
 import jsonschema
 import pytest
 
 from bot.cards import meetings as cards
+from bot.domain.meetings import BeforeStart, ReminderPlan, WorkingDaysBefore, plan_values
 from bot.i18n import Translator
 from tests.support.harness import card_text
 
@@ -24,6 +25,14 @@ VIEW = cards.MeetingCardView(
     agenda=[cards.AgendaItem(3, "F-2026-0003", "Pizzeria Exempel", "accepted", 2, decidable=True)],
     series_id=4,
     calendar=True,
+    plan=ReminderPlan(),
+    plan_series_id=4,
+)
+CUSTOM = ReminderPlan(
+    agenda=WorkingDaysBefore(0, time(7, 30)),
+    short=BeforeStart(timedelta(minutes=90)),
+    report_nudge=None,
+    compiled=WorkingDaysBefore(1, time(12)),
 )
 
 
@@ -36,6 +45,35 @@ def every_card(t: Translator) -> dict[str, dict]:
             errors={"title": "form.required"},
             form_token="t",
         ),
+        "form_plan_errors": cards.series_form_card(
+            t,
+            values={**plan_values(CUSTOM), "reminder_agenda_days": "11", "reminder_agenda_at": "25:00"},
+            errors={
+                "reminder_agenda_days": "meeting.plan.days_range",
+                "reminder_agenda_at": "meeting.form.bad_time",
+                "reminder_short_minutes": "meeting.plan.minutes_range",
+            },
+            form_token="t",
+        ),
+        "plan_form": cards.plan_form_card(
+            t, cards.PlanFormView(4, 2, "Möte", plan_values(CUSTOM), "tok"), headline="Ändrad"
+        ),
+        "plan_form_errors": cards.plan_form_card(
+            t,
+            cards.PlanFormView(
+                4,
+                2,
+                "Möte",
+                {**plan_values(CUSTOM), "reminder_short_minutes": "x"},
+                "tok",
+                {"reminder_report_nudge_days": "meeting.plan.nudge_after_compiled"},
+            ),
+        ),
+        "plan_series": cards.plan_series_card(
+            t, [cards.SeriesRow(1, "Möte", "Varje vecka, tisdag 09.00–10.30", "Påminnelser: inga")]
+        ),
+        "plan_saved": cards.plan_saved_card(t, title="Möte", plan=CUSTOM, replanned=3),
+        "plan_unchanged": cards.plan_saved_card(t, title="Möte", plan=CUSTOM, replanned=None),
         "holidays": cards.holidays_card(
             t, values={"title": "Möte"}, conflicts=[(date(2026, 12, 24), "Julafton")], form_token="tok"
         ),
@@ -73,3 +111,70 @@ def test_the_meeting_card_shows_its_agenda_status_and_note() -> None:
     assert "F-2026-0003 Pizzeria Exempel (" + t("status.proposal.accepted") + ")" in text
     assert t("status.meeting.moved") in text and "Flyttat en dag" in text
     assert t("meeting.calendar") in text
+
+
+def words(t: Translator, *parts: tuple[str, str]) -> str:
+    """A plan in words as the catalogue writes it: (kind, its timing) in order."""
+    return t("meeting.plan.summary", plan=" · ".join(f"{t(f'meeting.plan.word.{k}')} {w}" for k, w in parts))
+
+
+@pytest.mark.parametrize(("language", "sep"), [("sv", "."), ("en", ":")])
+def test_the_plan_in_words_counts_and_tells_the_time_as_the_language_does(language: str, sep: str) -> None:
+    t = Translator(language)
+    nine, noon = f"09{sep}00", f"12{sep}00"
+    assert cards.plan_words(t, ReminderPlan()) == words(
+        t,
+        ("agenda", t("meeting.plan.working_days.other", count=2, time=nine)),
+        ("short", t("meeting.plan.hours.one", count=1)),
+        ("report_nudge", t("meeting.plan.working_days.other", count=3, time=nine)),
+        ("compiled", t("meeting.plan.working_days.one", count=1, time=noon)),
+    )
+    assert cards.plan_words(t, CUSTOM) == words(
+        t,
+        ("agenda", t("meeting.plan.same_day", time=f"07{sep}30")),
+        ("short", t("meeting.plan.hours_minutes", hours=1, minutes=30)),
+        ("compiled", t("meeting.plan.working_days.one", count=1, time=noon)),
+    )
+    assert cards.timing_words(t, BeforeStart(timedelta(minutes=1))) == t(
+        "meeting.plan.minutes_before.one", count=1
+    )
+    assert cards.timing_words(t, BeforeStart(timedelta(minutes=45))) == t(
+        "meeting.plan.minutes_before.other", count=45
+    )
+    assert cards.timing_words(t, BeforeStart(timedelta(hours=2))) == t("meeting.plan.hours.other", count=2)
+    off = ReminderPlan(agenda=None, short=None, report_nudge=None, compiled=None)
+    assert cards.plan_words(t, off) == t("meeting.plan.none")
+
+
+def test_the_meeting_card_shows_its_plan_and_offers_to_change_it_when_asked_to() -> None:
+    t = Translator("sv")
+    card = cards.meeting_card(t, VIEW)
+    assert cards.plan_words(t, ReminderPlan()) in card_text(card)
+    (button,) = [a for a in card["actions"] if a["data"]["action"] == "meeting.plan_form"]
+    assert button["data"]["series_id"] == 4
+    bare = cards.meeting_card(t, cards.MeetingCardView(2, "Möte", "när", "scheduled", None, None, None))
+    assert t("meeting.plan.none") not in card_text(bare) and "actions" not in bare
+
+
+def test_the_reminder_section_is_prefilled_and_keeps_what_was_entered() -> None:
+    t = Translator("sv")
+    section = cards.reminder_section(t, {"reminder_agenda_days": "11", "reminder_short_on": "false"}, {})
+    inputs = {
+        item["id"]: item.get("value")
+        for row in section
+        for column in row.get("columns", [])
+        for item in column["items"]
+    }
+    assert inputs == {
+        "reminder_agenda_on": "true",
+        "reminder_agenda_days": 11,
+        "reminder_agenda_at": "09:00",
+        "reminder_short_on": "false",
+        "reminder_short_minutes": 60,
+        "reminder_report_nudge_on": "true",
+        "reminder_report_nudge_days": 3,
+        "reminder_report_nudge_at": "09:00",
+        "reminder_compiled_on": "true",
+        "reminder_compiled_days": 1,
+        "reminder_compiled_at": "12:00",
+    }

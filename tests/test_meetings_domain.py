@@ -28,6 +28,11 @@ from bot.domain.meetings import (
     is_working_day,
     next_working_day,
     occurrences,
+    plan_from_json,
+    plan_to_json,
+    plan_values,
+    validate_plan_form,
+    validate_series_form,
     working_days_before,
 )
 
@@ -430,6 +435,135 @@ def test_reminder_offsets_are_checked() -> None:
         WorkingDaysBefore(1, time(9, tzinfo=UTC))
     with pytest.raises(ValueError):
         BeforeStart(timedelta(0))
+
+
+# --- The reminder plan as a coordinator fills it in -----------------------------------------------
+
+CUSTOM = ReminderPlan(
+    agenda=WorkingDaysBefore(3, time(8, 30)),
+    short=BeforeStart(timedelta(minutes=15)),
+    report_nudge=None,
+    compiled=WorkingDaysBefore(0, time(7, 45)),
+)
+
+
+@pytest.mark.parametrize("plan", [ReminderPlan(), CUSTOM], ids=["default", "custom"])
+def test_a_plan_comes_back_from_its_form_values(plan: ReminderPlan) -> None:
+    checked = validate_plan_form(plan_values(plan), starts=time(9))
+    assert (checked.plan, checked.errors) == (plan, {})
+    assert plan_from_json(plan_to_json(plan)) == plan
+
+
+def test_the_default_plan_as_the_form_shows_it() -> None:
+    assert plan_values(ReminderPlan()) == {
+        "reminder_agenda_on": "true",
+        "reminder_agenda_days": "2",
+        "reminder_agenda_at": "09:00",
+        "reminder_short_on": "true",
+        "reminder_short_minutes": "60",
+        "reminder_report_nudge_on": "true",
+        "reminder_report_nudge_days": "3",
+        "reminder_report_nudge_at": "09:00",
+        "reminder_compiled_on": "true",
+        "reminder_compiled_days": "1",
+        "reminder_compiled_at": "12:00",
+    }
+    # a kind turned off keeps a timing to turn it on with
+    assert plan_values(CUSTOM)["reminder_report_nudge_on"] == "false"
+    assert plan_values(CUSTOM)["reminder_report_nudge_days"] == "3"
+
+
+def test_a_kind_the_form_does_not_carry_keeps_its_timing() -> None:
+    checked = validate_plan_form({"reminder_short_on": "false"}, starts=time(9), base=CUSTOM)
+    assert checked.plan == ReminderPlan(
+        agenda=CUSTOM.agenda, short=None, report_nudge=None, compiled=CUSTOM.compiled
+    )
+    assert validate_plan_form({}, starts=None).plan == ReminderPlan()
+
+
+def test_numbers_may_come_as_numbers_and_a_kind_turned_off_is_not_checked() -> None:
+    raw = {
+        **plan_values(ReminderPlan()),
+        "reminder_agenda_days": 4,
+        "reminder_short_minutes": 30.0,
+        "reminder_compiled_on": "false",
+        "reminder_compiled_days": "99",
+    }
+    checked = validate_plan_form(raw, starts=time(9))
+    assert checked.errors == {}
+    assert checked.plan == ReminderPlan(
+        agenda=WorkingDaysBefore(4, time(9)),
+        short=BeforeStart(timedelta(minutes=30)),
+        compiled=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("reminder_agenda_days", "11", "meeting.plan.days_range"),
+        ("reminder_agenda_days", "-1", "meeting.plan.days_range"),
+        ("reminder_agenda_days", "2.5", "meeting.plan.days_range"),
+        ("reminder_agenda_days", "två", "meeting.plan.days_range"),
+        ("reminder_agenda_days", "", "form.required"),
+        ("reminder_agenda_at", "25:00", "meeting.form.bad_time"),
+        ("reminder_agenda_at", "", "form.required"),
+        ("reminder_short_minutes", "4", "meeting.plan.minutes_range"),
+        ("reminder_short_minutes", "1441", "meeting.plan.minutes_range"),
+        ("reminder_short_minutes", True, "form.required"),
+        ("reminder_short_on", "maybe", "form.choice"),
+    ],
+)
+def test_timings_out_of_range_are_refused_by_their_field_with_the_value_kept(
+    field: str, value: object, error: str
+) -> None:
+    checked = validate_plan_form({**plan_values(ReminderPlan()), field: value}, starts=time(9))
+    assert checked.plan is None
+    assert checked.errors == {field: error}
+    if isinstance(value, str):
+        assert checked.values[field] == value
+
+
+def test_the_nudge_to_report_comes_before_the_compiled_picture() -> None:
+    values = plan_values(ReminderPlan())
+    for days, at in (("1", "12:00"), ("1", "13:00"), ("0", "08:00")):
+        raw = {**values, "reminder_report_nudge_days": days, "reminder_report_nudge_at": at}
+        checked = validate_plan_form(raw, starts=time(9))
+        assert checked.errors == {"reminder_report_nudge_days": "meeting.plan.nudge_after_compiled"}, days
+    earlier = {**values, "reminder_report_nudge_days": "1", "reminder_report_nudge_at": "11:59"}
+    assert validate_plan_form(earlier, starts=time(9)).errors == {}
+    # with either turned off, there is no order to keep
+    alone = {**values, "reminder_report_nudge_days": "0", "reminder_compiled_on": "false"}
+    assert validate_plan_form({**alone, "reminder_report_nudge_at": "08:00"}, starts=time(9)).errors == {}
+
+
+def test_on_the_meetings_own_day_a_reminder_comes_before_it_starts() -> None:
+    values = {**plan_values(ReminderPlan()), "reminder_agenda_days": "0"}
+    for at in ("09:00", "10:00"):
+        checked = validate_plan_form({**values, "reminder_agenda_at": at}, starts=time(9))
+        assert checked.errors == {"reminder_agenda_at": "meeting.plan.not_before_start"}, at
+    assert validate_plan_form({**values, "reminder_agenda_at": "08:59"}, starts=time(9)).errors == {}
+    # a start not known (the form's own start time is wrong): that field's error is enough
+    assert validate_plan_form({**values, "reminder_agenda_at": "10:00"}, starts=None).errors == {}
+
+
+def test_the_series_form_carries_its_plan() -> None:
+    raw = {
+        "title": "Operativt möte",
+        "recurrence": "weekly",
+        "weekday": "1",
+        "first_date": "2026-12-01",
+        "start_time": "09:00",
+        "end_time": "10:30",
+        "place": "Stadshuset",
+        **plan_values(CUSTOM),
+    }
+    form = validate_series_form(raw, today=date(2026, 11, 23))
+    assert form.draft is not None and form.draft.plan == CUSTOM
+    late = validate_series_form({**raw, "start_time": "07:30", "end_time": "08:00"}, today=date(2026, 11, 23))
+    assert late.draft is None
+    assert late.errors == {"reminder_compiled_at": "meeting.plan.not_before_start"}
+    assert late.values["reminder_compiled_at"] == "07:45"
 
 
 # --- Reminders after downtime --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ FLOWS: dict[Path, tuple[type[StrEnum], tuple[Step, ...]]] = {
     BOT / "dialogs" / "registration.mmd": (membership.RegistrationState, membership.STEPS),
     BOT / "dialogs" / "proposals.mmd": (proposal_dialogs.FormState, proposal_dialogs.FORM_STEPS),
     BOT / "dialogs" / "meetings.mmd": (meeting_dialogs.SeriesState, meeting_dialogs.SERIES_STEPS),
+    BOT / "dialogs" / "reminders.mmd": (meeting_dialogs.PlanState, meeting_dialogs.PLAN_STEPS),
     BOT / "dialogs" / "reports.mmd": (report_dialogs.ReportState, report_dialogs.REPORT_STEPS),
 }
 

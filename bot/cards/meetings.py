@@ -4,7 +4,7 @@ the reminders posted into the forum channel."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from bot.cards.common import (
@@ -19,7 +19,22 @@ from bot.cards.common import (
     submit,
     text,
 )
-from bot.domain.meetings import DEFAULT_TITLE, SERIES_LIMITS, HolidayChoice, Recurrence
+from bot.domain.meetings import (
+    BEFORE_START_KINDS,
+    DEFAULT_TITLE,
+    PLAN_DAYS,
+    PLAN_MINUTES,
+    SERIES_LIMITS,
+    BeforeStart,
+    HolidayChoice,
+    Recurrence,
+    ReminderKind,
+    ReminderOffset,
+    ReminderPlan,
+    plan_field,
+    plan_parts,
+    plan_values,
+)
 from bot.i18n import Translator
 
 
@@ -47,6 +62,8 @@ class MeetingCardView:
     agenda: list[AgendaItem] = field(default_factory=list)
     series_id: int | None = None
     calendar: bool = False  # offer the series' calendar file
+    plan: ReminderPlan | None = None  # the reminders it gets, shown in words
+    plan_series_id: int | None = None  # the series whose plan the reader may change from here
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,88 @@ def _input(
     if required:
         block["isRequired"] = True
     return block
+
+
+def _clock(t: Translator, at: time) -> str:
+    """A wall-clock time as the language writes it ('09.00' / '09:00')."""
+    return t.time(datetime.combine(date(2000, 1, 3), at, tzinfo=UTC), UTC)
+
+
+def timing_words(t: Translator, offset: ReminderOffset) -> str:
+    """'2 arbetsdagar före kl. 09.00', 'samma dag kl. 08.00', '1 timme före', '1 tim. 30 min. före'."""
+    if isinstance(offset, BeforeStart):
+        hours, minutes = divmod(int(offset.delta.total_seconds() // 60), 60)
+        if not hours:
+            return t.plural("meeting.plan.minutes_before", minutes)
+        if not minutes:
+            return t.plural("meeting.plan.hours", hours)
+        return t("meeting.plan.hours_minutes", hours=hours, minutes=minutes)
+    if offset.days == 0:
+        return t("meeting.plan.same_day", time=_clock(t, offset.at))
+    return t.plural("meeting.plan.working_days", offset.days, time=_clock(t, offset.at))
+
+
+def plan_words(t: Translator, plan: ReminderPlan) -> str:
+    """'Påminnelser: dagordning 2 arbetsdagar före kl. 09.00 · kort påminnelse 1 timme före · …'."""
+    parts = [
+        f"{t(f'meeting.plan.word.{kind.value}')} {timing_words(t, offset)}"
+        for kind in ReminderKind
+        if (offset := plan.offset(kind)) is not None
+    ]
+    return t("meeting.plan.summary", plan=" · ".join(parts)) if parts else t("meeting.plan.none")
+
+
+def _number(input_id: str, label: str, value: str, bounds: tuple[int, int]) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "Input.Number",
+        "id": input_id,
+        "label": label,
+        "min": bounds[0],
+        "max": bounds[1],
+    }
+    try:
+        block["value"] = int(value)
+    except ValueError:
+        pass  # what is no number is not shown back; its error says what is wanted
+    return block
+
+
+def reminder_section(t: Translator, values: dict[str, str], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """The reminder plan as inputs, one row a kind: on or off, and when (working days before and a
+    time of day, or minutes before the start). `values` override the default plan's."""
+    shown = plan_values(ReminderPlan()) | values
+    body: list[dict[str, Any]] = [
+        text(f"**{t('meeting.plan.section')}**"),
+        text(t("meeting.plan.section_intro"), subtle=True),
+    ]
+    for kind in ReminderKind:
+        switch = plan_field(kind, "on")
+        toggle = {
+            "type": "Input.Toggle",
+            "id": switch,
+            "title": t(f"meeting.plan.kind.{kind.value}"),
+            "value": "true" if shown[switch] == "true" else "false",
+            "valueOn": "true",
+            "valueOff": "false",
+            "wrap": True,
+        }
+        if kind in BEFORE_START_KINDS:
+            key = plan_field(kind, "minutes")
+            timing = [_number(key, t("meeting.plan.minutes"), shown[key], PLAN_MINUTES)]
+        else:
+            days, at = plan_field(kind, "days"), plan_field(kind, "at")
+            timing = [
+                _number(days, t("meeting.plan.days"), shown[days], PLAN_DAYS),
+                {"type": "Input.Time", "id": at, "label": t("meeting.plan.at"), "value": shown[at]},
+            ]
+        columns = [
+            {"type": "Column", "width": "stretch", "verticalContentAlignment": "Bottom", "items": [toggle]},
+            *({"type": "Column", "width": "stretch", "items": [block]} for block in timing),
+        ]
+        body.append({"type": "ColumnSet", "columns": columns})
+        for part in plan_parts(kind):
+            body += field_error(t, errors, plan_field(kind, part))
+    return body
 
 
 def series_form_card(
@@ -128,6 +227,7 @@ def series_form_card(
         *field_error(t, errors, "place"),
         _input("teams_link", t("meeting.form.teams_link"), values.get("teams_link", "")),
         *field_error(t, errors, "teams_link"),
+        *reminder_section(t, values, errors),
     ]
     actions = [
         submit(t("meeting.form.send"), "meeting.series_submit", "positive", form_token=form_token),
@@ -162,8 +262,17 @@ def holidays_card(
     return card(body, actions)
 
 
-def list_card(t: Translator, title: str, rows: list[MeetingRow], *, coordinator: bool = False) -> Card:
+def list_card(
+    t: Translator,
+    title: str,
+    rows: list[MeetingRow],
+    *,
+    coordinator: bool = False,
+    intro: str | None = None,
+) -> Card:
     body: list[dict[str, Any]] = [heading(title)]
+    if intro:
+        body.append(text(intro, subtle=True))
     if not rows:
         body.append(text(t("meeting.list.empty"), subtle=True))
     for row in rows:
@@ -216,6 +325,8 @@ def meeting_card(
     body.append(facts(pairs))
     if view.note:
         body.append(text(t("meeting.note", note=view.note)))
+    if view.plan is not None and view.status != "cancelled":
+        body.append(text(plan_words(t, view.plan), subtle=True))
     body.append(text(t("meeting.agenda"), subtle=True))
     if not view.agenda:
         body.append(text(t("meeting.agenda_empty"), subtle=True))
@@ -259,6 +370,8 @@ def meeting_card(
     actions = []
     if view.calendar and view.series_id is not None:
         actions.append(submit(t("meeting.calendar"), "meeting.calendar", series_id=view.series_id))
+    if view.plan_series_id is not None:
+        actions.append(submit(t("meeting.plan.edit"), "meeting.plan_form", series_id=view.plan_series_id))
     return card(body, actions or None)
 
 
@@ -276,6 +389,7 @@ class SeriesRow:
     id: int
     title: str
     when: str  # how often and when, in the reader's language
+    reminders: str = ""  # its reminder plan in words
 
 
 def end_series_card(t: Translator, rows: list[SeriesRow]) -> Card:
@@ -296,6 +410,8 @@ def end_series_card(t: Translator, rows: list[SeriesRow]) -> Card:
     )
     for row in rows:
         body.append(text(f"**{row.title}**: {row.when}"))
+        if row.reminders:
+            body.append(text(row.reminders, subtle=True))
         body.append(
             {
                 "type": "ActionSet",
@@ -336,3 +452,67 @@ def off_day_card(t: Translator, question: str, change: str, typed: str) -> Card:
 def change_done_card(message: str) -> Card:
     """The question's card once answered: what became of the change."""
     return card([text(message)])
+
+
+@dataclass(frozen=True)
+class PlanFormView:
+    """A running series' reminder plan as a form; `values` as plan_values writes them."""
+
+    series_id: int
+    version: int
+    title: str
+    values: dict[str, str]
+    form_token: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def plan_form_card(t: Translator, view: PlanFormView, *, headline: str | None = None) -> Card:
+    """The reminders of a running series, to change: the same section as on the new series' form."""
+    body: list[dict[str, Any]] = [heading(t("meeting.plan.form_title", title=view.title))]
+    if headline:
+        body.append(text(headline, color="Warning"))
+    body.append(text(t("meeting.plan.form_intro"), subtle=True))
+    if view.errors:
+        body.append(text(t("form.fix_errors"), color="Attention"))
+    body += reminder_section(t, view.values, view.errors)
+    actions = [
+        submit(
+            t("meeting.plan.save"),
+            "meeting.plan_submit",
+            "positive",
+            form_token=view.form_token,
+            series_id=view.series_id,
+            version=view.version,
+        ),
+        cancel_button(t("common.cancel"), form_token=view.form_token),
+    ]
+    return card(body, actions)
+
+
+def plan_series_card(t: Translator, rows: list[SeriesRow]) -> Card:
+    """The running series, each with a button that opens its reminders' form."""
+    body: list[dict[str, Any]] = [heading(t("meeting.plan.choose_title"))]
+    for row in rows:
+        body.append(text(f"**{row.title}**: {row.when}"))
+        if row.reminders:
+            body.append(text(row.reminders, subtle=True))
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [submit(t("meeting.plan.edit"), "meeting.plan_form", series_id=row.id)],
+            }
+        )
+    return card(body)
+
+
+def plan_saved_card(t: Translator, *, title: str, plan: ReminderPlan, replanned: int | None) -> Card:
+    """What the coordinator reads once a series' reminders are saved: how many meetings ahead were
+    planned again, or (None) that the plan was saved as it was."""
+    if replanned is None:
+        return card([heading(t("meeting.plan.unchanged", title=title)), text(plan_words(t, plan))])
+    body = [
+        heading(t("meeting.plan.saved", title=title)),
+        text(plan_words(t, plan)),
+        text(t.plural("meeting.plan.replanned", replanned), subtle=True),
+    ]
+    return card(body)

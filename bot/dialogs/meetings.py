@@ -1,10 +1,12 @@
 """Operational meetings: setting up a series, finding meetings, a meeting with its agenda, the
-series' calendar file, and a coordinator's changes (one meeting moved, called off or added; a
-series ended), which are typed commands, not flows.
+series' calendar file, a coordinator's changes (one meeting moved, called off or added; a series
+ended), which are typed commands, not flows, and a running series' reminder plan.
 
 The series form (its steps drawn in meetings.mmd) lives in its card, as the proposal form does:
 FORM comes back while invalid (values kept, each problem by its field); when meetings fall on
-Swedish public holidays, HOLIDAYS asks to skip or move each before the series is created.
+Swedish public holidays, HOLIDAYS asks to skip or move each before the series is created. The
+reminders' form (reminders.mmd) is one card too: it comes back while invalid, or prefilled anew
+when the series changed meanwhile.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from bot.cards import meetings as cards
+from bot.cards.common import Card
 from bot.conversation import Reply
 from bot.dialogs.proposals import refused
 from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
@@ -39,6 +42,8 @@ from bot.services.meetings import (
     MeetingService,
     MeetingView,
     Outcome,
+    PlanOutcome,
+    SeriesView,
     calendar_link,
     series_rows,
 )
@@ -60,6 +65,19 @@ SERIES_STEPS = (
     Step(SeriesState.HOLIDAYS, SeriesState.FORM, "invalid"),
     Step(SeriesState.HOLIDAYS, END, "created"),
     Step(SeriesState.HOLIDAYS, END, "cancel"),
+)
+
+
+class PlanState(StrEnum):
+    FORM = "form"  # a running series' reminders, prefilled with its plan now
+
+
+PLAN_STEPS = (
+    Step(START, PlanState.FORM, "reminders"),
+    Step(PlanState.FORM, PlanState.FORM, "invalid"),
+    Step(PlanState.FORM, PlanState.FORM, "stale"),
+    Step(PlanState.FORM, END, "saved"),
+    Step(PlanState.FORM, END, "cancel"),
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -126,7 +144,10 @@ def register(router: Router) -> None:
             key = "meeting.created" if result.outcome is Outcome.DONE else "meeting.already_created"
             ctx.replace_card(
                 cards.list_card(
-                    ctx.t, ctx.t(key, title=result.series.title), meetings.rows(ctx.t, coming[:8])
+                    ctx.t,
+                    ctx.t(key, title=result.series.title),
+                    meetings.rows(ctx.t, coming[:8]),
+                    intro=cards.plan_words(ctx.t, result.series.plan),
                 )
             )
         else:
@@ -198,6 +219,7 @@ def register(router: Router) -> None:
 
     register_calendar(router)
     register_changes(router)
+    register_plan(router)
 
 
 def _date(typed: str) -> date | None:
@@ -224,10 +246,15 @@ async def show(ctx: Ctx, meeting: MeetingView) -> None:
 
 async def send_series_form(ctx: Ctx) -> None:
     form, track = await service(ctx).new_form(ctx.t, ctx.me)
+    await send_form(ctx, form, track, "meeting-series-form")
+
+
+async def send_form(ctx: Ctx, form: Card, track: dict[str, Any], kind: str) -> None:
+    """A form card, always in the coordinator's personal chat."""
     if ctx.turn.personal:
         ctx.outcome.replies.append(Reply(card=form, track=track))
         return
-    key = f"meeting-series-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
+    key = f"{kind}:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
     if not await ctx.membership.send_personal(ctx.me, key, form, track):
         ctx.say(ctx.t("meeting.open_personal_chat"))
         return
@@ -408,3 +435,73 @@ def register_changes(router: Router) -> None:
             ctx.say(ctx.t("meeting.end.already", title=result.series.title))
         else:
             ctx.say(ctx.t("common.bad_card"))
+
+
+class PlanFormSubmit(SubmitData):
+    series_id: CardId
+
+
+class PlanSubmit(SubmitData):
+    """The reminders' form; its inputs ride along and are checked field by field."""
+
+    form_token: Code
+    series_id: CardId
+    version: CardId
+
+
+def register_plan(router: Router) -> None:
+    """A running series' reminder plan: which reminders go out, and when."""
+
+    @router.command("help.cmd.reminders", "påminnelser", "reminders", access=Access.COORDINATOR)
+    async def reminders(ctx: Ctx) -> None:
+        """The reminders' form of the running series, or a choice of series when several run."""
+        running = await changes(ctx).running_series()
+        if not running:
+            ctx.say(ctx.t("meeting.plan.none_running"))
+        elif len(running) == 1:
+            await send_plan_form(ctx, running[0])
+        else:
+            ctx.send_card(cards.plan_series_card(ctx.t, series_rows(ctx.t, running)))
+
+    @router.action("meeting.plan_form", access=Access.COORDINATOR, data=PlanFormSubmit)
+    async def plan_form(ctx: Ctx, data: PlanFormSubmit) -> None:
+        """The reminders' form of one series, from the list of series or a meeting's card."""
+        series = await service(ctx).series(data.series_id)
+        if series is None:
+            ctx.say(ctx.t("common.bad_card"))
+        elif series.ended_at is not None:
+            ctx.say(ctx.t("meeting.plan.ended", title=series.title))
+        else:
+            await send_plan_form(ctx, series)
+
+    @router.action("meeting.plan_submit", access=Access.COORDINATOR, data=PlanSubmit)
+    async def plan_submitted(ctx: Ctx, data: PlanSubmit) -> None:
+        """The reminders' form was saved: the plan stored, the meetings ahead planned again."""
+        if not ctx.turn.personal:
+            ctx.say(ctx.t("meeting.personal_only"))
+            return
+        meetings = service(ctx)
+        result = await meetings.submit_plan(ctx.me, ctx.turn.value or {})
+        series = result.series
+        if series is None:
+            ctx.say(ctx.t("meeting.plan.out_of_date"))
+        elif result.outcome is PlanOutcome.INVALID:
+            view = meetings.plan_view(series, data.form_token, result.form)
+            ctx.replace_card(cards.plan_form_card(ctx.t, view))
+        elif result.outcome is PlanOutcome.STALE:
+            view = meetings.plan_view(series, data.form_token)
+            ctx.replace_card(cards.plan_form_card(ctx.t, view, headline=ctx.t("meeting.plan.stale")))
+        elif result.outcome in (PlanOutcome.DONE, PlanOutcome.UNCHANGED):
+            replanned = result.replanned if result.outcome is PlanOutcome.DONE else None
+            ctx.replace_card(
+                cards.plan_saved_card(ctx.t, title=series.title, plan=series.plan, replanned=replanned)
+            )
+        elif result.outcome is PlanOutcome.ENDED:
+            ctx.say(ctx.t("meeting.plan.ended", title=series.title))
+        else:
+            ctx.say(ctx.t("meeting.plan.already"))
+
+
+async def send_plan_form(ctx: Ctx, series: SeriesView) -> None:
+    form, track = await service(ctx).plan_form(ctx.t, ctx.me, series)
+    await send_form(ctx, form, track, "meeting-plan-form")

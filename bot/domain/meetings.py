@@ -451,6 +451,143 @@ def plan_from_json(stored: Mapping[str, object] | None) -> ReminderPlan:
     return ReminderPlan(**offsets)
 
 
+# --- The reminder plan as a coordinator fills it in ------------------------------------------
+
+# What a coordinator may choose: working days before (with a time of day), or minutes before the
+# start for the short reminder; anything outside these is refused, not clamped.
+PLAN_DAYS = (0, 10)
+PLAN_MINUTES = (5, 1440)
+# The kinds counted from the start of the meeting; the others fall on a working day before it.
+BEFORE_START_KINDS = frozenset({ReminderKind.SHORT})
+
+
+def plan_field(kind: ReminderKind, part: str) -> str:
+    """A form input of the plan: `part` is "on", "days", "at" or "minutes"."""
+    return f"reminder_{kind.value}_{part}"
+
+
+def plan_parts(kind: ReminderKind) -> tuple[str, ...]:
+    return ("on", "minutes") if kind in BEFORE_START_KINDS else ("on", "days", "at")
+
+
+def plan_values(plan: ReminderPlan) -> dict[str, str]:
+    """A plan as the form's values. A kind turned off (or timed in a way the form does not offer)
+    shows the default timing, ready to be turned on."""
+    defaults = ReminderPlan()
+    values: dict[str, str] = {}
+    for kind in ReminderKind:
+        offset = plan.offset(kind)
+        values[plan_field(kind, "on")] = "false" if offset is None else "true"
+        if kind in BEFORE_START_KINDS:
+            if not isinstance(offset, BeforeStart):
+                offset = defaults.offset(kind)
+            assert isinstance(offset, BeforeStart)
+            values[plan_field(kind, "minutes")] = str(int(offset.delta.total_seconds() // 60))
+        else:
+            if not isinstance(offset, WorkingDaysBefore):
+                offset = defaults.offset(kind)
+            assert isinstance(offset, WorkingDaysBefore)
+            values[plan_field(kind, "days")] = str(offset.days)
+            values[plan_field(kind, "at")] = offset.at.strftime("%H:%M")
+    return values
+
+
+@dataclass
+class PlanForm:
+    plan: ReminderPlan | None  # None while anything is wrong
+    errors: dict[str, str]  # field -> message key
+    values: dict[str, str]  # the plan as entered, cleaned, for redisplay
+
+
+def _form_number(raw: Mapping[str, object], key: str) -> str:
+    """A number input's value as text: Teams sends it as a string, other clients as a number."""
+    value = raw.get(key)
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _form_text(raw, key)[:20]
+
+
+def _whole(text: str, bounds: tuple[int, int]) -> int | None:
+    """A whole number within `bounds` (both included), written as digits; else None."""
+    found = re.fullmatch(r"(-?\d{1,6})(?:\.0+)?", text.strip())
+    if found is None:
+        return None
+    number = int(found[1])
+    return number if bounds[0] <= number <= bounds[1] else None
+
+
+def validate_plan_form(
+    raw: Mapping[str, object], *, starts: time | None, base: ReminderPlan | None = None
+) -> PlanForm:
+    """The reminder section of a form, checked: for each kind on or off, and its timing.
+
+    A kind whose switch the form does not carry keeps `base`'s timing (a card drawn before the
+    section existed). Nothing may fall at or after the start (`starts`, the meeting's wall-clock
+    start, when known): on the meeting's own day a reminder comes before it. The nudge to report a
+    lägesbild comes before the compiled picture, so that the agencies it reminds can still make
+    it in."""
+    base = base or ReminderPlan()
+    values = plan_values(base)
+    errors: dict[str, str] = {}
+    offsets: dict[str, ReminderOffset | None] = {}
+    for kind in ReminderKind:
+        switch = plan_field(kind, "on")
+        if switch not in raw:
+            offsets[kind.value] = base.offset(kind)
+            continue
+        for part in plan_parts(kind):
+            key = plan_field(kind, part)
+            if key in raw:
+                values[key] = _form_text(raw, key)[:20] if part in ("on", "at") else _form_number(raw, key)
+        if values[switch] not in ("true", "false"):
+            errors[switch] = "form.choice"
+            continue
+        if values[switch] == "false":
+            offsets[kind.value] = None
+            continue
+        offsets[kind.value] = _offset(kind, values, errors, starts)
+    nudge, compiled = offsets.get("report_nudge"), offsets.get("compiled")
+    if (
+        isinstance(nudge, WorkingDaysBefore)
+        and isinstance(compiled, WorkingDaysBefore)
+        and (-nudge.days, nudge.at) >= (-compiled.days, compiled.at)
+    ):
+        errors[plan_field(ReminderKind.REPORT_NUDGE, "days")] = "meeting.plan.nudge_after_compiled"
+    if errors:
+        return PlanForm(None, errors, values)
+    return PlanForm(ReminderPlan(**offsets), errors, values)
+
+
+def _offset(
+    kind: ReminderKind, values: Mapping[str, str], errors: dict[str, str], starts: time | None
+) -> ReminderOffset | None:
+    """One kind's timing from the form, or None with its errors noted."""
+    if kind in BEFORE_START_KINDS:
+        key = plan_field(kind, "minutes")
+        minutes = _whole(values[key], PLAN_MINUTES)
+        if minutes is None:
+            errors[key] = "meeting.plan.minutes_range" if values[key] else "form.required"
+            return None
+        return BeforeStart(timedelta(minutes=minutes))
+    days_key, at_key = plan_field(kind, "days"), plan_field(kind, "at")
+    days = _whole(values[days_key], PLAN_DAYS)
+    at = parse_clock(values[at_key])
+    if days is None:
+        errors[days_key] = "meeting.plan.days_range" if values[days_key] else "form.required"
+    if at is None:
+        errors[at_key] = "meeting.form.bad_time" if values[at_key] else "form.required"
+    if days is None or at is None:
+        return None
+    if days == 0 and starts is not None and at >= starts:
+        errors[at_key] = "meeting.plan.not_before_start"
+        return None
+    return WorkingDaysBefore(days, at)
+
+
 # --- Meetings as stored -----------------------------------------------------------------------
 
 
@@ -492,6 +629,7 @@ class SeriesDraft:
     rule: SeriesRule
     place: str | None
     teams_link: str | None
+    plan: ReminderPlan = ReminderPlan()
 
 
 @dataclass
@@ -520,7 +658,8 @@ def parse_clock(value: str) -> time | None:
 
 
 def validate_series_form(raw: Mapping[str, object], *, today: date) -> SeriesForm:
-    """Every field of the series form checked; on any error no draft, each problem by its field."""
+    """Every field of the series form checked, its reminder plan too; on any error no draft, each
+    problem by its field."""
     values = {key: _form_text(raw, key) for key in SERIES_FIELDS}
     errors: dict[str, str] = {}
     for key, limit in SERIES_LIMITS.items():
@@ -552,10 +691,23 @@ def validate_series_form(raw: Mapping[str, object], *, today: date) -> SeriesFor
         errors["place"] = "meeting.form.place_or_link"
     if values["teams_link"] and not values["teams_link"].lower().startswith("https://"):
         errors["teams_link"] = "meeting.form.bad_link"
-    if errors or recurrence is None or weekday is None or first is None or starts is None or ends is None:
+    plan = validate_plan_form(raw, starts=starts)
+    errors |= plan.errors
+    values |= plan.values
+    if (
+        errors
+        or recurrence is None
+        or weekday is None
+        or first is None
+        or starts is None
+        or ends is None
+        or plan.plan is None
+    ):
         return SeriesForm(None, errors, values)
     rule = SeriesRule(recurrence, weekday, first, starts, ends)
-    draft = SeriesDraft(values["title"], rule, values["place"] or None, values["teams_link"] or None)
+    draft = SeriesDraft(
+        values["title"], rule, values["place"] or None, values["teams_link"] or None, plan.plan
+    )
     return SeriesForm(draft, errors, values)
 
 

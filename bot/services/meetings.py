@@ -26,6 +26,7 @@ from bot.domain.meetings import (
     MeetingStatus,
     MoveRequest,
     Occurrence,
+    PlanForm,
     ReminderKind,
     ReminderPlan,
     SeriesDraft,
@@ -38,6 +39,8 @@ from bot.domain.meetings import (
     holiday_name,
     occurrences,
     plan_to_json,
+    plan_values,
+    validate_plan_form,
     validate_series_form,
 )
 from bot.domain.members import AgencyView, MemberView, Role
@@ -65,6 +68,7 @@ __all__ = ["MeetingService", "MeetingView", "Outcome", "reminder_handlers"]
 ITEM = "meeting"
 SERIES_ITEM = "meeting_series"
 SERIES_FORM = "meeting.series"
+PLAN_FORM = "meeting.plan"
 ICS_KIND = "meeting.ics"
 # The reminders this service posts; the status reports' kinds (REPORT_TASKS) are planned with
 # them and handled in bot/services/reports.py.
@@ -86,6 +90,24 @@ class Outcome(StrEnum):
     STALE_FORM = "stale_form"
     INVALID = "invalid"
     HOLIDAYS = "holidays"  # meetings fall on holidays: skip or move each first
+
+
+class PlanOutcome(StrEnum):
+    DONE = "done"
+    UNCHANGED = "unchanged"  # saved as it was: nothing to plan again
+    ALREADY = "already"  # the form was saved before
+    STALE_FORM = "stale_form"
+    INVALID = "invalid"
+    STALE = "stale"  # the series changed meanwhile: here is its plan now
+    ENDED = "ended"
+
+
+@dataclass
+class PlanResult:
+    outcome: PlanOutcome
+    series: SeriesView | None = None
+    form: PlanForm | None = None
+    replanned: int = 0  # meetings ahead whose reminders were planned again
 
 
 @dataclass
@@ -165,7 +187,7 @@ class MeetingService:
             rule=draft.rule,
             place=draft.place,
             teams_link=draft.teams_link,
-            plan=plan_to_json(ReminderPlan()),
+            plan=plan_to_json(draft.plan),
             holiday_choices=choices,
             stored_until=draft.rule.first_date() - timedelta(days=1),
             created_by=coordinator.id,
@@ -187,7 +209,93 @@ class MeetingService:
             details={"rrule": series.rrule},
         )
         await self.extend(series)
+        await self.replan_extra()  # they follow the newest series' plan
         return series
+
+    # The reminder plan of a running series -------------------------------------------------
+    async def plan_form(self, t: Translator, coordinator: MemberView, series: SeriesView) -> tuple[Card, Any]:
+        """The series' reminders as a form, prefilled with its plan now."""
+        form = await self.forms.new(PLAN_FORM, coordinator.aad_object_id, series.id)
+        card = cards.plan_form_card(t, self.plan_view(series, form.token))
+        return card, self.forms.track(form, coordinator.id, t.language)
+
+    @staticmethod
+    def plan_view(series: SeriesView, token: str, form: PlanForm | None = None) -> cards.PlanFormView:
+        if form is None:
+            return cards.PlanFormView(
+                series.id, series.version, series.title, plan_values(series.plan), token
+            )
+        return cards.PlanFormView(series.id, series.version, series.title, form.values, token, form.errors)
+
+    async def submit_plan(self, coordinator: MemberView, raw: dict[str, Any]) -> PlanResult:
+        """A series' reminders changed from their form: the plan stored (at most once a form card,
+        and only over the version the form showed), the reminders of its meetings ahead planned
+        again. Reminders already sent are not sent again."""
+        checked = await self.forms.check(raw.get("form_token"), coordinator.aad_object_id, PLAN_FORM)
+        series = None
+        if checked.form is not None and checked.form.item_id is not None:
+            series = await self.repo.series(checked.form.item_id)
+        if checked.form is None or series is None or raw.get("series_id") != series.id:
+            return PlanResult(PlanOutcome.STALE_FORM)
+        if not checked.open:
+            return (
+                PlanResult(PlanOutcome.ALREADY, series)
+                if checked.used
+                else PlanResult(PlanOutcome.STALE_FORM)
+            )
+        if series.ended_at is not None:
+            return PlanResult(PlanOutcome.ENDED, series)
+        if raw.get("version") != series.version:
+            return PlanResult(PlanOutcome.STALE, series)
+        form = validate_plan_form(raw, starts=series.start_time, base=series.plan)
+        if form.plan is None:
+            return PlanResult(PlanOutcome.INVALID, series, form)
+        if not await self.forms.use(checked.form, series.id):
+            return PlanResult(PlanOutcome.ALREADY, series)
+        if form.plan == series.plan:
+            return PlanResult(PlanOutcome.UNCHANGED, series, form)
+        changes = {"from": plan_to_json(series.plan), "to": plan_to_json(form.plan)}
+        changed = await self.repo.change_plan(
+            series.id, series.version, coordinator.id, changes["to"], changes
+        )
+        if changed is None:
+            return PlanResult(PlanOutcome.STALE, series)
+        replanned = await self.replan(changed)
+        await self.audit.record(
+            "plan_changed",
+            SERIES_ITEM,
+            series.id,
+            actor_id=coordinator.id,
+            actor_aad_id=coordinator.aad_object_id,
+            details=changes,
+        )
+        return PlanResult(PlanOutcome.DONE, changed, form, replanned)
+
+    async def replan(self, series: SeriesView) -> int:
+        """The reminders of the series' meetings ahead (and of the extra meetings, when they follow
+        this series) planned again on its plan now; returns how many meetings."""
+        now = self.clock()
+        ahead = [m for m in await self.repo.of_series(series.id) if m.held and m.starts_at > now]
+        for meeting in ahead:
+            await self.plan_reminders(meeting, series, repeat_sent=False)
+        return len(ahead) + await self.replan_extra()
+
+    async def replan_extra(self) -> int:
+        """The extra meetings ahead planned again on the plan they follow now."""
+        extra = [m for m in await self.repo.extra_after(self.clock()) if m.held]
+        for meeting in extra:
+            await self.plan_reminders(meeting, repeat_sent=False)
+        return len(extra)
+
+    async def plan_for(self, meeting: MeetingView) -> tuple[SeriesView | None, ReminderPlan]:
+        """The series whose plan reminds `meeting`, and that plan: its own series', or for an extra
+        meeting the newest running series' (whose title it took); the default plan without one."""
+        if meeting.series_id is not None:
+            series = await self.repo.series(meeting.series_id)
+        else:
+            running = await self.repo.running_series()
+            series = running[-1] if running else None
+        return series, series.plan if series is not None else ReminderPlan()
 
     # Storing meetings ahead, and their reminders ------------------------------------------
     async def extend(self, series: SeriesView) -> None:
@@ -235,16 +343,21 @@ class MeetingService:
         for series in await self.repo.running_series():
             await self.extend(series)
 
-    async def plan_reminders(self, meeting: MeetingView, series: SeriesView | None = None) -> None:
+    async def plan_reminders(
+        self, meeting: MeetingView, series: SeriesView | None = None, *, repeat_sent: bool = True
+    ) -> None:
         """The meeting's reminders in the schedule at their times; none for a cancelled meeting,
-        and none whose time has passed already (there is nothing to be late about)."""
+        and none whose time has passed already (there is nothing to be late about). A reminder
+        already sent goes out again at its new time if `repeat_sent` (the meeting moved), not when
+        only the plan changed."""
         item = item_of(meeting)
         if not meeting.held:
             await self.schedule.cancel(item)
             return
-        if series is None and meeting.series_id is not None:
-            series = await self.repo.series(meeting.series_id)
-        plan = series.plan if series is not None else ReminderPlan()
+        if series is None or series.id != meeting.series_id:
+            series, plan = await self.plan_for(meeting)
+        else:
+            plan = series.plan
         occurrence = Occurrence(
             meeting.day, meeting.starts_at.astimezone(self.zone), meeting.ends_at.astimezone(self.zone)
         )
@@ -252,7 +365,7 @@ class MeetingService:
         now = self.clock()
         for kind in (*PLANNED, *REPORT_TASKS):
             if kind in due and due[kind] > now:
-                await self.schedule.plan(task_kind(kind), item, due[kind])
+                await self.schedule.plan(task_kind(kind), item, due[kind], keep_done=not repeat_sent)
             else:
                 await self.schedule.cancel(item, [task_kind(kind)])
 
@@ -276,6 +389,9 @@ class MeetingService:
 
     async def get(self, meeting_id: int) -> MeetingView | None:
         return await self.repo.get(meeting_id)
+
+    async def series(self, series_id: int) -> SeriesView | None:
+        return await self.repo.series(series_id)
 
     def when(self, t: Translator, meeting: MeetingView) -> str:
         return f"{t.datetime_long(meeting.starts_at, self.zone)}–{t.time(meeting.ends_at, self.zone)}"
@@ -307,6 +423,10 @@ class MeetingService:
                     and meeting.starts_at <= self.clock(),
                 )
             )
+        series, plan = await self.plan_for(meeting)
+        editable = (
+            viewer is not None and is_coordinator(viewer) and series is not None and series.ended_at is None
+        )
         return cards.MeetingCardView(
             id=meeting.id,
             title=meeting.title,
@@ -318,6 +438,8 @@ class MeetingService:
             agenda=agenda,
             series_id=meeting.series_id,
             calendar=meeting.series_id is not None,
+            plan=plan,
+            plan_series_id=series.id if editable and series is not None else None,
         )
 
     def track(self, meeting: MeetingView, viewer: MemberView, t: Translator) -> dict[str, Any]:
@@ -328,7 +450,8 @@ class MeetingService:
         self, meeting: MeetingView, headline: str, lines: Callable[[Translator], list[str]]
     ) -> Render:
         async def render(t: Translator, viewer: MemberView | None) -> Card:
-            view = await self.card_view(meeting, viewer, t)
+            # a reminder is not the place to read, or change, the plan of reminders
+            view = replace(await self.card_view(meeting, viewer, t), plan=None, plan_series_id=None)
             return cards.meeting_card(t, view, headline=t(headline, title=meeting.title), extra=lines(t))
 
         return render
@@ -641,6 +764,7 @@ class MeetingChanges:
             cancelled += 1
         ended = await self.repo.series(series.id)
         assert ended is not None
+        await self.meetings.replan_extra()  # they followed this series' plan, perhaps
 
         async def render(t: Translator, viewer: MemberView | None) -> Card:
             return cards.series_ended_card(t, title=series.title, cancelled=cancelled, note=note)
@@ -693,5 +817,5 @@ def series_rows(t: Translator, running: list[SeriesView]) -> list[cards.SeriesRo
             f"{t(f'meeting.recurrence.{rule.recurrence.value}')}, {t(f'meeting.weekday.{rule.weekday}')} "
             f"{t.time(day.replace(tzinfo=UTC), UTC)}–{t.time(end.replace(tzinfo=UTC), UTC)}"
         )
-        rows.append(cards.SeriesRow(series.id, series.title, when))
+        rows.append(cards.SeriesRow(series.id, series.title, when, cards.plan_words(t, series.plan)))
     return rows

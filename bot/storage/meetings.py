@@ -293,6 +293,36 @@ class Meetings:
         assert row is not None
         return (await self._views([row]))[0]
 
+    async def change_plan(
+        self, series_id: int, version: int, actor_id: int, plan: dict[str, Any], changes: dict[str, Any]
+    ) -> SeriesView | None:
+        """The running series' reminder plan, if the series is still at `version`; kept in its
+        history. None when it changed or ended meanwhile."""
+        result = await self.session.execute(
+            update(MeetingSeries)
+            .where(
+                MeetingSeries.id == series_id,
+                MeetingSeries.version == version,
+                MeetingSeries.ended_at.is_(None),
+            )
+            .values(reminder_plan=plan, version=version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return None
+        await self.event(actor_id, "plan_changed", series_id=series_id, changes=changes)
+        row = await self.session.get(MeetingSeries, series_id, populate_existing=True)
+        return series_view(row) if row else None
+
+    async def extra_after(self, moment: datetime) -> list[MeetingView]:
+        """Meetings outside any series that start after `moment`."""
+        rows = await self.session.scalars(
+            select(Meeting)
+            .where(Meeting.series_id.is_(None), Meeting.starts_at > moment)
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+        return await self._views(rows)
+
     async def end_series(self, series_id: int, actor_id: int, moment: datetime) -> bool:
         result = await self.session.execute(
             update(MeetingSeries)

@@ -35,9 +35,10 @@ class Schedule:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def plan(self, kind: str, item: ItemRef, due_at: datetime) -> None:
+    async def plan(self, kind: str, item: ItemRef, due_at: datetime, *, keep_done: bool = False) -> None:
         """Due at `due_at`; a task already planned moves to the new time and is pending again,
-        unless it was done for this very time."""
+        unless it was done for this very time, or was done at all and `keep_done` says that
+        doing it once is enough."""
         values = {"due_at": due_at, "status": PENDING, "outcome": None, "done_at": None, "last_error": None}
         statement = insert_for(self.session)(ScheduledTask).values(
             kind=kind, item_type=item.type, item_id=item.id, created_at=now(), **values
@@ -49,7 +50,7 @@ class Schedule:
                 ScheduledTask.item_id == item.id,
             )
         )
-        if row is not None and row.status == DONE and row.due_at == due_at:
+        if row is not None and row.status == DONE and (keep_done or row.due_at == due_at):
             return
         await self.session.execute(
             statement.on_conflict_do_update(index_elements=["kind", "item_type", "item_id"], set_=values)
