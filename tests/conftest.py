@@ -19,6 +19,7 @@ from bot.storage.models import Base
 from tests.support import teams
 from tests.support.connector import ConnectorThread, FakeConnector, RosterMember
 from tests.support.harness import FakeClock, Harness
+from tests.support.outbox_connector import OutboxConnector
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -96,6 +97,22 @@ def connector_thread() -> Iterator[FakeConnector]:
             person.teams_id, person.aad_object_id, person.name, person.email
         )
     yield connector
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def outbox_connector() -> Iterator[OutboxConnector]:
+    """The connector of the outbox tests (a module takes it by overriding `connector`): it also
+    stamps requests on the test's clock and holds answers back."""
+    thread = ConnectorThread(OutboxConnector())
+    connector = thread.start()
+    assert isinstance(connector, OutboxConnector)
+    for person in EVERYONE:
+        connector.roster[person.teams_id] = RosterMember(
+            person.teams_id, person.aad_object_id, person.name, person.email
+        )
+    yield connector
+    connector.reset()
     thread.stop()
 
 

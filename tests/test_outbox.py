@@ -11,7 +11,6 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -36,8 +35,7 @@ from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.models import AuditEntry, OutboxMessage
 from bot.storage.outbox import Outbox
-from tests.conftest import ADMIN, COORDINATOR, EVERYONE
-from tests.support.connector import ConnectorThread, RosterMember
+from tests.conftest import ADMIN, COORDINATOR
 from tests.support.harness import Harness, card_text
 from tests.support.outbox_connector import OutboxConnector
 from tests.support.outbox_tools import (
@@ -52,20 +50,6 @@ from tests.support.outbox_tools import (
     window_counts,
 )
 from tests.test_conversation import register
-
-
-@pytest.fixture(scope="module")
-def outbox_connector() -> Iterator[OutboxConnector]:
-    thread = ConnectorThread(OutboxConnector())
-    connector = thread.start()
-    assert isinstance(connector, OutboxConnector)
-    for person in EVERYONE:
-        connector.roster[person.teams_id] = RosterMember(
-            person.teams_id, person.aad_object_id, person.name, person.email
-        )
-    yield connector
-    connector.reset()
-    thread.stop()
 
 
 @pytest.fixture

@@ -33,13 +33,19 @@ class OutboxConnector(FakeConnector):
     stamps: list[Stamp] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     _released: bool = False
+    _holding: int = 0
 
     def hold(self, text: str, *, seconds: float) -> None:
-        """Accept and record the next activity whose text contains `text`, then answer only after
-        `seconds` (or when the test resets the connector)."""
+        """Accept and record the next activity whose text contains `text` (with "", the next
+        activity at all), then answer only after `seconds` (or when the test releases it)."""
         with self._lock:
             self.holds.append(Hold(text, seconds))
             self._released = False
+
+    def holding(self) -> int:
+        """How many accepted activities are waiting for their answer now."""
+        with self._lock:
+            return self._holding
 
     def release(self) -> None:
         """Answer every held request now."""
@@ -83,8 +89,14 @@ class OutboxConnector(FakeConnector):
             body = await request.json()
             hold = self._take_hold(str(body.get("text") or ""))
             if hold is not None:
-                for _ in range(math.ceil(hold.seconds / 0.05)):
-                    if self._released:
-                        break
-                    await asyncio.sleep(0.05)
+                with self._lock:
+                    self._holding += 1
+                try:
+                    for _ in range(math.ceil(hold.seconds / 0.05)):
+                        if self._released:
+                            break
+                        await asyncio.sleep(0.05)
+                finally:
+                    with self._lock:
+                        self._holding -= 1
         return response

@@ -1,16 +1,20 @@
 """Helpers for the outbox tests: fake pacing time, a worker wired to the test's clock, queued
-messages, and a second bot process that drains the same database."""
+messages, and other bot processes on the same database (with a clock the test moves)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import json
 import math
+import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -21,15 +25,63 @@ from bot.storage.models import OutboxMessage
 from bot.storage.outbox import Outbox
 from bot.teams.delivery import OutboxWorker
 from tests.support import teams
-from tests.support.harness import FakeClock, Harness
+from tests.support.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class SteppedClock(Protocol):
+    def __call__(self) -> datetime: ...
+
+    def advance(self, **delta: float) -> None: ...
+
+
+class SharedClock:
+    """The test's fake time, in a file that every bot process it starts reads. The test moves it
+    (`set`) only between the processes' ticks (`tick`: a shared lock on a file beside it), so
+    that a tick sees one time throughout, as a real one sees the time hardly move. A process's
+    own sleeps (`advance`, from its FakeTime's pacing) put its reading ahead by what it slept."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = path.with_name(path.name + ".lock")
+        self.ahead = timedelta()
+
+    async def set(self, moment: datetime) -> None:
+        """Move the time, as soon as no process is in a tick."""
+        await asyncio.to_thread(self._set, moment)
+
+    def _set(self, moment: datetime) -> None:
+        staged = self.path.with_name(self.path.name + ".new")
+        with self._locked(fcntl.LOCK_EX):
+            staged.write_text(moment.isoformat())
+            os.replace(staged, self.path)
+
+    @contextlib.contextmanager
+    def tick(self) -> Iterator[None]:
+        with self._locked(fcntl.LOCK_SH):
+            yield
+
+    def __call__(self) -> datetime:
+        return datetime.fromisoformat(self.path.read_text()) + self.ahead
+
+    def advance(self, **delta: float) -> None:
+        self.ahead += timedelta(**delta)
+
+    @contextlib.contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        with self.lock.open("a") as handle:
+            fcntl.flock(handle, mode)  # released by the kernel, too, when a process is killed
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class FakeTime:
     """The worker's monotonic clock and sleep, on the test's fake clock: sleeping moves it."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: SteppedClock) -> None:
         self.clock = clock
         self.start = clock()
         self.slept: list[float] = []
@@ -121,41 +173,79 @@ async def statuses(bot: Harness) -> dict[int, str]:
         return dict(rows.tuples().all())
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], *, seconds: float = 20.0) -> None:
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], *, seconds: float = 20.0, every: float = 0.05
+) -> None:
     """Poll `check` in real time, for what another OS process does; fails after `seconds`."""
     deadline = time.monotonic() + seconds
     while not await check():
         if time.monotonic() > deadline:
             raise AssertionError("the other process did not get there in time")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
 
 
 async def start_worker_process(
     database_url: str,
-    now: datetime,
+    now: datetime | None = None,
     *,
+    clock: SharedClock | None = None,
+    run: bool = False,
     send_timeout: float = 60.0,
     batch: int = 50,
+    task_batch: int = 50,
     global_rate: float = 1000.0,
 ) -> asyncio.subprocess.Process:
-    """A second bot process (tests/support/outbox_process.py) that drains the outbox once."""
+    """Another bot process (tests/support/outbox_process.py) on the same database: it drains the
+    outbox once, or with `run` ticks the schedule and the outbox until it is stopped (see
+    `started` and `stop_process`). Its time stands still at `now`, or follows `clock`."""
+    if now is not None and clock is None:
+        timing = ["--now", now.isoformat()]
+    elif clock is not None and now is None:
+        timing = ["--clock-file", str(clock.path)]
+    else:
+        raise ValueError("either a fixed `now` or a shared `clock`")
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.support.outbox_process",
         database_url,
-        "--now",
-        now.isoformat(),
+        *timing,
+        *(["--run"] if run else []),
         "--send-timeout",
         str(send_timeout),
         "--batch",
         str(batch),
+        "--task-batch",
+        str(task_batch),
         "--global-rate",
         str(global_rate),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def started(child: asyncio.subprocess.Process, *, seconds: float = 30.0) -> None:
+    """Wait for a process started with `run` to say it is ticking."""
+    assert child.stdout is not None
+    line = await asyncio.wait_for(child.stdout.readline(), seconds)
+    if json.loads(line or "null") != {"ready": True}:
+        _, err = await child.communicate()
+        raise AssertionError(f"the bot process did not start: {err.decode()}")
+
+
+def reports(out: bytes) -> list[dict[str, Any]]:
+    """What a process printed, one JSON object a line."""
+    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+
+
+async def stop_process(child: asyncio.subprocess.Process, *, seconds: float = 30.0) -> list[dict[str, Any]]:
+    """Stop a process started with `run` as the service manager would (SIGTERM), and return what
+    it printed; it must have ended cleanly."""
+    child.terminate()
+    out, err = await asyncio.wait_for(child.communicate(), seconds)
+    assert child.returncode == 0, err.decode()
+    return reports(out)
 
 
 def window_counts(times: list[float], seconds: float) -> int:
