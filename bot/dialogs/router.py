@@ -79,6 +79,11 @@ class Ctx:
     def send_card(self, card: Card) -> None:
         self.outcome.replies.append(Reply(card=card))
 
+    def answer_with(self, card: Card) -> None:
+        """An Action.Execute answered with a card: it takes the pressed card's place for the member
+        who pressed it (Universal Actions), and carries whatever the turn has to tell them."""
+        self.outcome.answer_card = card
+
     def replace_card(
         self, card: Card, *, item: tuple[str, int] | None = None, track: dict[str, Any] | None = None
     ) -> None:
