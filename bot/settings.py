@@ -194,6 +194,12 @@ class Settings(BaseSettings):
         description="How long a link to a file works after the bot gave it, in minutes.",
     )
 
+    polls_by_members: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("FORUMBOT_POLLS_BY_MEMBERS"),
+        description="Every approved member may make a quick poll (`ny omröstning`), not only coordinators.",
+    )
+
     @field_validator("allowed_tenants", "admin_ids", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:

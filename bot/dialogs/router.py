@@ -110,6 +110,8 @@ class Access(StrEnum):
     REGISTERED = "registered"
     MEMBER = "member"  # approved members
     COORDINATOR = "coordinator"
+    # coordinators, or every approved member when FORUMBOT_POLLS_BY_MEMBERS says so
+    POLL_MAKER = "poll_maker"
     ADMIN = "admin"
 
 
@@ -123,6 +125,8 @@ def permits(access: Access, ctx: Ctx) -> bool:
             return ctx.is_admin or (
                 ctx.approved and ctx.member is not None and ctx.member.has(Role.COORDINATOR)
             )
+        case Access.POLL_MAKER:
+            return permits(Access.COORDINATOR, ctx) or (ctx.approved and ctx.settings.polls_by_members)
         case Access.ADMIN:
             return ctx.is_admin
     raise ValueError(f"unknown access {access!r}")
