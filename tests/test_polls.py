@@ -5,16 +5,22 @@ ballots that nobody can trace to a member once the poll has closed."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.app import TASKS
+from bot.domain.members import Role
+from bot.services.membership import Applicant, MembershipService
 from bot.services.polls import refresh_polls
-from bot.storage.models import Poll, PollBallot, ScheduledTask
+from bot.services.work import unit_of_work
+from bot.storage.models import CardCopy, OutboxMessage, Poll, PollBallot, ScheduledTask
 from tests.conftest import COORDINATOR, INSPECTOR, POLICE, STRANGER
+from tests.support import teams
 from tests.support.harness import Harness, card_text, cards_of
 from tests.support.teams import CHANNEL_ID, TeamsUser
 from tests.support.texts import EN, SV
@@ -402,3 +408,98 @@ async def test_after_an_anonymous_poll_closes_no_table_links_a_member_to_a_choic
     assert copies and all(
         c.viewer_id is None or c.viewer_id == members[COORDINATOR.aad_object_id] for c in copies
     )
+
+
+# A burst of votes ------------------------------------------------------------------------------
+
+
+async def approved_voters(bot: Harness, count: int) -> list[TeamsUser]:
+    """`count` approved members, spread over the agencies, added as the membership service adds
+    them (each audited)."""
+    people = [teams.user(f"voter.{i:03}", f"Röstare {i:03}") for i in range(count)]
+    async with unit_of_work(bot.sessions) as session:
+        forum_members = MembershipService(session, bot.settings)
+        agencies = await forum_members.agencies.active()
+        for i, person in enumerate(people):
+            applicant = Applicant(person.aad_object_id, person.teams_id, person.name, person.email)
+            member = await forum_members.apply(applicant, agencies[i % len(agencies)], by="test")
+            await forum_members.admit(member, frozenset({Role.INSPECTOR}), by="test")
+    return people
+
+
+async def copy_updates_sent(bot: Harness) -> dict[str, list[datetime]]:
+    """When each update of each card copy of the poll reached Teams (on the test's clock)."""
+    async with bot.sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.item_type == "poll",
+                OutboxMessage.purpose.like("copy:%"),
+                OutboxMessage.status == "sent",
+            )
+        )
+        found: dict[str, list[datetime]] = {}
+        for row in rows:
+            found.setdefault(str(row.purpose), []).append(row.sent_at)
+    return {purpose: sorted(times) for purpose, times in found.items()}
+
+
+async def test_300_votes_at_once_are_each_counted_once_and_each_card_copy_updated_at_most_once_a_second(
+    bot: Harness,
+) -> None:
+    await forum(bot)
+    posted = await channel_poll(bot)
+    people = await approved_voters(bot, 300)
+    chosen = {person.key: i % 3 for i, person in enumerate(people)}
+    started = bot.clock()
+    voting = True
+
+    async def refresher() -> None:
+        # every process's refresher tick, on a clock that moves a quarter of a second a tick
+        while voting:
+            await refresh(bot)
+            bot.clock.advance(seconds=0.25)
+            await asyncio.sleep(0.02)
+
+    ticking = asyncio.create_task(refresher())
+    responses = await asyncio.gather(
+        *(vote(bot, person, posted["card"], str(chosen[person.key])) for person in people)
+    )
+    voting = False
+    await ticking
+    # two processes' refreshers at once bring the cards up to date once
+    bot.clock.advance(seconds=1)
+    refreshed = await asyncio.gather(
+        refresh_polls(bot.sessions, bot.settings, bot.clock),
+        refresh_polls(bot.sessions, bot.settings, bot.clock),
+    )
+    assert sum(refreshed) <= 1
+    bot.clock.advance(seconds=1)
+    await bot.drain_outbox()
+    await refresh(bot)
+    assert await refresh_polls(bot.sessions, bot.settings, bot.clock) == 0
+
+    for person, response in zip(people, responses, strict=True):
+        text = card_text(answer_card(response))
+        assert SV("poll.voted") in text, person.key
+        assert f"✔ **{OPTIONS[chosen[person.key]]}**" in text
+    rows = await ballots(bot)
+    assert len(rows) == 300 and len({r.member_id for r in rows}) == 300
+    assert sorted(r.choices for r in rows) == [0b001] * 100 + [0b010] * 100 + [0b100] * 100
+    final = channel_updates(bot)[-1]
+    assert SV.plural("poll.answered", 300, eligible=304) in final
+    assert final.count(SV.plural("poll.votes", 100)) == 3
+
+    # each copy (the channel's, and its maker's in personal chat): each update went out at least
+    # a second after the one before
+    updates = await copy_updates_sent(bot)
+    assert len(updates) == 2
+    async with bot.sessions() as session:
+        channel = await session.scalar(
+            select(CardCopy).where(CardCopy.item_type == "poll", CardCopy.viewer_id.is_(None))
+        )
+    assert len(bot.connector.updated(CHANNEL_ID)) == len(updates[f"copy:{channel.id}"])
+    elapsed = (bot.clock() - started).total_seconds()
+    for times in updates.values():
+        assert 1 <= len(times) <= elapsed + 1
+        for before, after in itertools.pairwise(times):
+            assert after - before >= timedelta(seconds=1)
