@@ -282,7 +282,8 @@ async def test_the_poll_closes_at_its_deadline_after_a_restart_and_posts_its_res
     await vote(bot, INSPECTOR, posted["card"], "0")
     await vote(bot, COORDINATOR, posted["card"], "2")
     await bot.restart()
-    assert await tick(bot, datetime(2026, 11, 25, 10, 59, tzinfo=UTC)) == 0
+    # the reminder, a day before, to the one who has not answered (tested below), late here
+    assert await tick(bot, datetime(2026, 11, 25, 10, 59, tzinfo=UTC)) == 1
     assert await tick(bot, datetime(2026, 11, 25, 11, 0, tzinfo=UTC)) == 1
     assert await tick(bot, datetime(2026, 11, 25, 11, 1, tzinfo=UTC)) == 0
     headline = SV("poll.result_headline")
@@ -503,3 +504,30 @@ async def test_300_votes_at_once_are_each_counted_once_and_each_card_copy_update
         assert 1 <= len(times) <= elapsed + 1
         for before, after in itertools.pairwise(times):
             assert after - before >= timedelta(seconds=1)
+
+
+# The reminder before the deadline ------------------------------------------------------------
+
+
+async def test_members_who_have_not_answered_are_reminded_once_before_the_deadline(bot: Harness) -> None:
+    from bot.services import task_handlers
+    from bot.services.schedule import TaskRunner
+    from tests.conftest import ADMIN
+
+    await forum(bot)
+    posted = await channel_poll(bot, anonymous="anonymous", deadline_date="2026-11-25", deadline_time="12:00")
+    await vote(bot, POLICE, posted["card"], "1")
+    in_channel = len(bot.connector.sent(CHANNEL_ID))
+    second = TaskRunner(bot.sessions, task_handlers(bot.settings), clock=bot.clock)
+    # 24 hours before the deadline (FORUMBOT_POLL_NUDGE_HOURS)
+    assert await tick(bot, datetime(2026, 11, 24, 10, 59, tzinfo=UTC)) == 0
+    bot.clock.moment = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+    assert sum(await asyncio.gather(bot.app[TASKS].run_due(), second.run_due())) == 1
+    assert await bot.app[TASKS].run_due() == 0 and await second.run_due() == 0
+    await bot.drain_outbox()
+    expected = SV("poll.nudge.forum", question=QUESTION, when="onsdag 25 november 2026 kl. 12.00")
+    for person in (INSPECTOR, COORDINATOR, ADMIN):
+        texts = [a.get("text") for a in bot.connector.sent(person.personal_conversation)]
+        assert texts.count(expected) == 1, person.key
+    assert expected not in [a.get("text") for a in bot.connector.sent(POLICE.personal_conversation)]
+    assert len(bot.connector.sent(CHANNEL_ID)) == in_channel

@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -189,6 +189,15 @@ def may_vote(viewer: Viewer | None, agency_id: int | None) -> bool:
     if viewer is None or not viewer.approved:
         return False
     return agency_id is None or viewer.agency_id == agency_id
+
+
+def nudge_time(deadline: datetime, now: datetime, hours: float) -> datetime | None:
+    """When the members who have not answered are reminded: `hours` before the deadline; None
+    when that is turned off (0) or already past."""
+    if hours <= 0:
+        return None
+    moment = deadline - timedelta(hours=hours)
+    return moment if moment > now else None
 
 
 # Ballots -------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from bot.domain.polls import (
     may_vote,
     named_key,
     new_secret,
+    nudge_time,
     parse_choice,
     positions_of,
     validate_poll_form,
@@ -57,6 +58,7 @@ ITEM = "poll"
 RESULT_ITEM = "poll_result"
 POLL_FORM = "poll.new"
 CLOSE_TASK = "poll.close"
+NUDGE_TASK = "poll.nudge"
 # updates of one card copy reach Teams at least this far apart
 SPACING = timedelta(seconds=1)
 # `omröstningar` lists open polls and those closed this long ago at most
@@ -195,7 +197,7 @@ class PollService:
             secret=new_secret() if draft.anonymous else None,
             form_token=checked.form.token,
         )
-        await self.schedule.plan(CLOSE_TASK, item_of(poll), draft.deadline)
+        await self._plan(poll)
         await self.audit.record(
             "created",
             ITEM,
@@ -424,6 +426,13 @@ class PollService:
         await self.schedule.cancel(item_of(poll), [CLOSE_TASK])
         return Kept.DONE, await self.repo.get(poll_id)
 
+    async def _plan(self, poll: PollView) -> None:
+        """Its closing at the deadline, and the reminder before it (if still ahead)."""
+        await self.schedule.plan(CLOSE_TASK, item_of(poll), poll.deadline)
+        nudge = nudge_time(poll.deadline, self.clock(), self.settings.poll_nudge_hours)
+        if nudge is not None:
+            await self.schedule.plan(NUDGE_TASK, item_of(poll), nudge)
+
     async def reopen(self, member: MemberView, poll_id: int) -> tuple[Kept, PollView | None]:
         """A named poll closed early is opened again before its deadline, its ballots kept."""
         poll = await self.repo.get(poll_id)
@@ -437,7 +446,7 @@ class PollService:
             return Kept.ANONYMOUS, poll
         if not await self.repo.reopen(poll.id, self.clock()):
             return Kept.PAST_DEADLINE, poll
-        await self.schedule.plan(CLOSE_TASK, item_of(poll), poll.deadline)
+        await self._plan(poll)
         await self.audit.record(
             "reopened", ITEM, poll.id, actor_id=member.id, actor_aad_id=member.aad_object_id
         )
@@ -456,6 +465,7 @@ class PollService:
             actor_aad_id=by.aad_object_id if by else None,
             details={"by": "keeper" if by else "deadline"},
         )
+        await self.schedule.cancel(item_of(poll), [NUDGE_TASK])
         closed = await self.repo.get(poll.id)
         assert closed is not None
         await self._announce(closed, purpose="poll.result", headline="poll.result_headline", with_maker=True)
@@ -467,6 +477,37 @@ class PollService:
         if poll is None or not poll.open:
             return "skipped"
         await self._close(poll, None)
+        return "on_time" if self.clock() - task.due_at <= timedelta(minutes=5) else "late"
+
+    async def nudge(self, task: TaskView) -> str:
+        """The schedule's reminder before the deadline: each member the poll asks who has not
+        answered is told once, in personal chat (keyed by poll and member, so a reopened poll
+        reminds nobody twice). On an anonymous poll, who has answered is known only while it is
+        open, through its secret."""
+        poll = await self.repo.get(task.item.id)
+        if poll is None or not poll.open or poll.deadline <= self.clock():
+            return "skipped"
+        keys = set((await self.repo.ballots(poll.id)).keys())
+        secret = await self.repo.secret(poll.id) if poll.anonymous else None
+        if poll.anonymous and secret is None:
+            return "skipped"
+        asked = (
+            await self.members.approved()
+            if poll.agency_id is None
+            else await self.members.approved_of(poll.agency_id)
+        )
+        where = "poll.nudge.forum" if poll.forum_wide else "poll.nudge.agency"
+
+        def reminder(t: Translator) -> str:
+            when = t.datetime_long(poll.deadline, self.settings.zone)
+            return t(where, question=poll.question, when=when)
+
+        for member in asked:
+            key = voter_key(secret, member.id) if secret is not None else named_key(member.id)
+            if key not in keys:
+                await self.notices.tell(
+                    member, item_of(poll), poll.audience, reminder, purpose=NUDGE_TASK, version=1
+                )
         return "on_time" if self.clock() - task.due_at <= timedelta(minutes=5) else "late"
 
     # Bringing posted cards up to date ----------------------------------------------------
@@ -515,9 +556,12 @@ async def refresh_polls(
 
 
 def poll_handlers(settings: Settings) -> dict[str, TaskHandler]:
-    """The schedule's kinds for polls: closing at the deadline."""
+    """The schedule's kinds for polls: the reminder before the deadline, and closing at it."""
 
     async def close(session: AsyncSession, task: TaskView, now: datetime) -> str:
         return await PollService(session, settings, lambda: now).close_at_deadline(task)
 
-    return {CLOSE_TASK: close}
+    async def nudge(session: AsyncSession, task: TaskView, now: datetime) -> str:
+        return await PollService(session, settings, lambda: now).nudge(task)
+
+    return {CLOSE_TASK: close, NUDGE_TASK: nudge}
