@@ -212,10 +212,13 @@ def every_card(t: Translator) -> dict[str, dict]:
             ),
         ),
         "poll_closed": poll_cards.poll_card(
-            t, dataclasses.replace(POLL, open=False, manage="reopen", headline="Resultat")
+            t, dataclasses.replace(POLL, open=False, manage="reopen", headline="Resultat", exportable=True)
         ),
         "poll_list": poll_cards.poll_list_card(t, [poll_cards.PollRow(1, "Kommer du?", "Öppen")]),
         "poll_list_empty": poll_cards.poll_list_card(t, []),
+        "poll_file": poll_cards.poll_file_card(
+            t, question="Kommer du?", url="https://x.se/files/t", minutes=15
+        ),
     }
 
 

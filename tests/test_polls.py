@@ -531,3 +531,37 @@ async def test_members_who_have_not_answered_are_reminded_once_before_the_deadli
         assert texts.count(expected) == 1, person.key
     assert expected not in [a.get("text") for a in bot.connector.sent(POLICE.personal_conversation)]
     assert len(bot.connector.sent(CHANNEL_ID)) == in_channel
+
+
+# The results as CSV ---------------------------------------------------------------------------
+
+
+async def test_its_keeper_exports_the_results_as_csv_for_excel_through_a_link_of_their_own(
+    bot: Harness,
+) -> None:
+    from tests.test_files import fetch, path_of
+    from tests.test_meetings_calendar import open_url
+
+    await forum(bot)
+    posted = await channel_poll(bot, options="=HYPERLINK(1)\nOnsdag\nFredag")
+    await vote(bot, POLICE, posted["card"], "0")
+    await vote(bot, INSPECTOR, posted["card"], "1")
+    mine = answer_card(await vote(bot, COORDINATOR, posted["card"], "1", where="personal"))
+    export = next(a for a in mine["actions"] if a.get("data", {}).get("action") == "poll.export")
+    response = await bot.submit(COORDINATOR, export["data"])
+    (link_card,) = response.cards
+    assert SV("poll.file.title", question=QUESTION) in card_text(link_card)
+    fetched = await fetch(bot, path_of(open_url(link_card)))
+    assert fetched.status == 200
+    assert fetched.body.startswith(b"\xef\xbb\xbf")  # the BOM, so that Excel reads UTF-8
+    rows = [line.split(";") for line in fetched.body.decode("utf-8-sig").split("\r\n")]
+    assert rows[0] == [QUESTION]
+    assert [SV("poll.csv.option"), SV("poll.csv.votes"), SV("poll.csv.share")] in rows
+    assert ["'=HYPERLINK(1)", "1", "33 %"] in rows  # a formula stays text
+    assert ["Onsdag", "2", "67 %"] in rows
+    (police,) = [row for row in rows if row[0] == "Per Polis"]
+    assert police[2] == "'=HYPERLINK(1)" and police[1].startswith("Polisen")
+
+    # not for others: the button is not theirs, and a forged press gets nothing
+    refused = await bot.submit(POLICE, export["data"])
+    assert refused.texts == [SV("poll.not_for_you")] and refused.cards == []

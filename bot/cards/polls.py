@@ -62,6 +62,7 @@ class PollCardView:
     votable: bool  # the vote controls are drawn (a press outside the audience is refused)
     answered_by_reader: bool = False  # the reader has answered, also where their choice is not shown
     manage: str | None = None  # "close" | "reopen": what the reader may do as its keeper
+    exportable: bool = False  # its keeper may have the results as a file
     refresh_user: str | None = None  # a Teams user id: their client asks for their own view
     notice: str | None = None
     notice_color: str = "Good"
@@ -228,6 +229,8 @@ def poll_card(t: Translator, view: PollCardView) -> Card:
         actions.append(execute(t("poll.close"), "poll.close", poll_id=view.id))
     elif view.manage == "reopen":
         actions.append(execute(t("poll.reopen"), "poll.reopen", poll_id=view.id))
+    if view.exportable:
+        actions.append(submit(t("poll.export"), "poll.export", poll_id=view.id))
     result = card(body, actions)
     if view.refresh_user:
         # Universal Actions: the reader's client asks for their own view of the card when it shows
@@ -241,6 +244,15 @@ def poll_card(t: Translator, view: PollCardView) -> Card:
             "userIds": [view.refresh_user],
         }
     return result
+
+
+def poll_file_card(t: Translator, *, question: str, url: str, minutes: int) -> Card:
+    """A link to a poll's results file, for the one member it was made for."""
+    body = [
+        heading(t("poll.file.title", question=question)),
+        text(t.plural("poll.file.intro", minutes), subtle=True),
+    ]
+    return card(body, [{"type": "Action.OpenUrl", "title": t("poll.file.open"), "url": url}])
 
 
 def poll_list_card(t: Translator, rows: list[PollRow]) -> Card:

@@ -13,11 +13,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from bot.cards.polls import poll_list_card
+from bot.cards.polls import poll_file_card, poll_list_card
 from bot.conversation import Reply
 from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
 from bot.dialogs.steps import START, Step
-from bot.services.polls import Kept, Made, PollService, PollView, Voted
+from bot.services.polls import Kept, Made, PollService, PollView, Voted, results_link
 
 
 class PollState(StrEnum):
@@ -142,6 +142,20 @@ def register(router: Router) -> None:
         """Its keeper closes the poll before the deadline; the result is posted."""
         outcome, poll = await service(ctx).close(ctx.me, data.poll_id)
         await kept(ctx, outcome, poll, done="poll.closed_now")
+
+    @router.action("poll.export", access=Access.MEMBER, data=PollRef)
+    async def export(ctx: Ctx, data: PollRef) -> None:
+        """Its keeper gets a link of their own to the results as CSV (in their personal chat)."""
+        found = None
+        if ctx.files is not None:
+            found = await results_link(service(ctx), ctx.files, ctx.me, data.poll_id)
+        if found is None:
+            ctx.say(ctx.t("poll.not_for_you"))
+            return
+        poll, url = found
+        ctx.send_card(
+            poll_file_card(ctx.t, question=poll.question, url=url, minutes=ctx.settings.file_link_minutes)
+        )
 
     @router.action("poll.reopen", access=Access.MEMBER, data=PollRef)
     async def reopen(ctx: Ctx, data: PollRef) -> None:

@@ -9,8 +9,10 @@ poll closes; from then on no key can be traced back to a member.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -253,3 +255,58 @@ def tally(masks: Iterable[int], count: int) -> list[int]:
             if position < count:
                 votes[position] += 1
     return votes
+
+
+# The results as a file -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsvLabels:
+    """The file's column names and lines, in the reader's language."""
+
+    option: str
+    votes: str
+    share: str
+    answered: str  # 'Har svarat' with the count beside it
+    eligible: str
+    name: str
+    agency: str
+    answer: str
+
+
+def _cell(value: str) -> str:
+    """A text as a spreadsheet cell: one that begins like a formula is kept as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def results_csv(
+    labels: CsvLabels,
+    question: str,
+    options: Iterable[str],
+    votes: list[int],
+    answered: int,
+    eligible: int,
+    voters: Iterable[tuple[str, str, frozenset[int]]] = (),
+) -> bytes:
+    """The results as CSV for Excel in Sweden: UTF-8 with a BOM (or Excel guesses the encoding
+    wrong), `;` between cells (the decimal comma's list separator), CRLF line ends. A named
+    poll's voters follow, each with their agency and answers."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    names = list(options)
+    writer.writerow([_cell(question)])
+    writer.writerow([labels.answered, answered])
+    writer.writerow([labels.eligible, eligible])
+    writer.writerow([])
+    writer.writerow([labels.option, labels.votes, labels.share])
+    for option, count in zip(names, votes, strict=False):
+        share = f"{100 * count / answered:.0f} %" if answered else ""
+        writer.writerow([_cell(option), count, share])
+    listed = list(voters)
+    if listed:
+        writer.writerow([])
+        writer.writerow([labels.name, labels.agency, labels.answer])
+        for name, agency, chosen in listed:
+            answer = ", ".join(names[i] for i in sorted(chosen) if i < len(names))
+            writer.writerow([_cell(name), _cell(agency), _cell(answer)])
+    return buffer.getvalue().encode("utf-8-sig")

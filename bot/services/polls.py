@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards import polls as cards
 from bot.cards.common import Card, card, text
+from bot.domain.files import FileContent
 from bot.domain.members import AgencyView, MemberView, Role
 from bot.domain.notices import ItemRef
 from bot.domain.polls import (
+    CsvLabels,
     default_deadline_fields,
     mask_of,
     may_vote,
@@ -32,11 +34,13 @@ from bot.domain.polls import (
     nudge_time,
     parse_choice,
     positions_of,
+    results_csv,
     validate_poll_form,
     voter_key,
 )
 from bot.domain.visibility import can_see
-from bot.i18n import Translator
+from bot.i18n import Translator, effective_language
+from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
 from bot.services.meetings import MeetingService
 from bot.services.notices import FORUM_CHANNEL, NoticeService, track
@@ -48,7 +52,7 @@ from bot.storage.membership import Agencies, Channels, Members
 from bot.storage.polls import Polls, PollView
 from bot.storage.schedule import Schedule, TaskView
 
-__all__ = ["PollService", "PollView", "poll_handlers", "refresh_polls"]
+__all__ = ["PollService", "PollView", "csv_provider", "poll_handlers", "refresh_polls", "results_link"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,7 @@ ITEM = "poll"
 # as it was while the poll's cards follow the poll (reopened, say)
 RESULT_ITEM = "poll_result"
 POLL_FORM = "poll.new"
+CSV_KIND = "poll.csv"
 CLOSE_TASK = "poll.close"
 NUDGE_TASK = "poll.nudge"
 # updates of one card copy reach Teams at least this far apart
@@ -347,6 +352,7 @@ class PollService:
             elif not poll.anonymous and poll.deadline > self.clock():
                 manage = "reopen"
         personal = viewer is not None and not shared
+        exportable = viewer is not None and not shared and self.may_export(viewer, poll)
         return cards.PollCardView(
             id=poll.id,
             question=poll.question,
@@ -362,6 +368,7 @@ class PollService:
             votable=viewer is None or may_vote(viewer.viewer, poll.agency_id),
             answered_by_reader=reader_mask is not None,
             manage=manage,
+            exportable=exportable,
             refresh_user=viewer.teams_user_id
             if personal and viewer is not None and poll.anonymous and poll.open
             else None,
@@ -510,6 +517,38 @@ class PollService:
                 )
         return "on_time" if self.clock() - task.due_at <= timedelta(minutes=5) else "late"
 
+    # The results as a file -----------------------------------------------------------------
+    def may_export(self, member: MemberView, poll: PollView) -> bool:
+        """Its keeper, once its results are shown (live, or closed)."""
+        return self.may_keep(member, poll) and (poll.live or not poll.open)
+
+    async def results_file(self, member: MemberView, poll_id: int) -> FileContent | None:
+        """The results as CSV (a named poll's with who answered what), for its keeper alone."""
+        poll = await self.repo.get(poll_id)
+        if poll is None or not self.may_export(member, poll):
+            return None
+        t = Translator(effective_language(member.language, None, self.settings.default_language))
+        answered, votes = await self.repo.tally(poll.id, len(poll.options))
+        agencies = {a.id: a.name(t.language) for a in await self.agencies.active()}
+        voters = []
+        if not poll.anonymous:
+            for name, agency_id, choices in await self.repo.named_rows(poll.id):
+                voters.append((name, agencies.get(agency_id, ""), positions_of(choices)))
+        labels = CsvLabels(
+            option=t("poll.csv.option"),
+            votes=t("poll.csv.votes"),
+            share=t("poll.csv.share"),
+            answered=t("poll.csv.answered"),
+            eligible=t("poll.csv.eligible"),
+            name=t("poll.csv.name"),
+            agency=t("poll.csv.agency"),
+            answer=t("poll.csv.answer"),
+        )
+        body = results_csv(
+            labels, poll.question, poll.options, votes, answered, await self.eligible(poll), voters
+        )
+        return FileContent(t("poll.csv.filename", id=poll.id), "text/csv; charset=utf-8", body)
+
     # Bringing posted cards up to date ----------------------------------------------------
     async def refresh_changed(self, limit: int = 20) -> int:
         """Every poll whose cards show an older state, and were refreshed a second ago or more,
@@ -565,3 +604,22 @@ def poll_handlers(settings: Settings) -> dict[str, TaskHandler]:
         return await PollService(session, settings, lambda: now).nudge(task)
 
     return {CLOSE_TASK: close, NUDGE_TASK: nudge}
+
+
+def csv_provider(settings: Settings, clock: Callable[[], datetime]) -> Provider:
+    """The "poll.csv" files: a poll's results, for its keeper."""
+
+    async def provide(session: AsyncSession, member: MemberView, poll_id: int) -> FileContent | None:
+        return await PollService(session, settings, clock).results_file(member, poll_id)
+
+    return provide
+
+
+async def results_link(
+    service: PollService, files: FileService, member: MemberView, poll_id: int
+) -> tuple[PollView, str] | None:
+    """A short-lived link to the poll's results file for `member`; None where they may not have it."""
+    poll = await service.get(poll_id)
+    if poll is None or not service.may_export(member, poll):
+        return None
+    return poll, files.link(member, CSV_KIND, poll.id)

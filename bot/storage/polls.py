@@ -262,6 +262,16 @@ class Polls:
         ).one()
         return int(row[0]), [int(value) for value in row[1:]]
 
+    async def named_rows(self, poll_id: int) -> list[tuple[str, int, int]]:
+        """A named poll's voters by name, with their agency and choices."""
+        rows = await self.session.execute(
+            select(Member.name, Member.agency_id, PollBallot.choices)
+            .join(Member, Member.id == PollBallot.member_id)
+            .where(PollBallot.poll_id == poll_id)
+            .order_by(Member.name)
+        )
+        return [(str(name), int(agency), int(choices)) for name, agency, choices in rows.tuples()]
+
     async def named_voters(self, poll_id: int) -> list[tuple[str, int]]:
         """A named poll's voters by name, with their choices."""
         rows = await self.session.execute(
