@@ -565,3 +565,37 @@ async def test_its_keeper_exports_the_results_as_csv_for_excel_through_a_link_of
     # not for others: the button is not theirs, and a forged press gets nothing
     refused = await bot.submit(POLICE, export["data"])
     assert refused.texts == [SV("poll.not_for_you")] and refused.cards == []
+
+
+# "Vilka förslag tar vi först?" ----------------------------------------------------------------
+
+
+async def test_the_shortcut_fills_the_form_with_the_next_meetings_forum_wide_accepted_proposals(
+    bot: Harness,
+) -> None:
+    from tests.test_meetings_agenda import accept, meeting_ids
+    from tests.test_proposals import propose
+
+    await forum(bot)
+    await propose(bot, INSPECTOR, name="Pizzeria Forum", visibility="forum")
+    await propose(bot, INSPECTOR, name="Salong Hemlig", visibility="agency")
+    await propose(bot, INSPECTOR, name="Biltvätt Forum", visibility="forum")
+    await set_up(bot)
+    first = (await meeting_ids(bot))[0]
+    for number in ("F-2026-0001", "F-2026-0002", "F-2026-0003"):
+        await accept(bot, number, first)
+    form = await poll_form(bot)
+    shortcut = next(a for a in form["actions"] if a["data"]["action"] == "poll.shortcut")
+    response = await bot.submit(COORDINATOR, shortcut["data"], reply_to_id="poll-form")
+    (filled,) = response.updated_cards
+    values = inputs(filled)
+    assert values["question"] == SV("poll.form.shortcut")
+    assert values["options"] == "F-2026-0001 Pizzeria Forum\nF-2026-0003 Biltvätt Forum"
+    assert values["deadline_date"] == "2026-12-01" and values["audience"] == "forum"
+    assert SV.plural("poll.form.shortcut_filled", 2) in card_text(filled)
+    send = next(a for a in filled["actions"] if a["data"]["action"] == "poll.create")
+    made = await bot.submit(COORDINATOR, {**send["data"], **values}, reply_to_id="poll-form")
+    assert SV("poll.created") in card_text(made.updated_cards[0])
+    await bot.drain_outbox()
+    posted = card_text(cards_of(bot.connector.sent(CHANNEL_ID))[-1])
+    assert "Biltvätt Forum" in posted and "Salong Hemlig" not in posted

@@ -33,7 +33,8 @@ class PollFormView:
     agencies: list[Named]
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    shortcut: bool = False  # offer "Vilka förslag tar vi först?"
+    shortcut: bool = True  # offer "Vilka förslag tar vi först?"
+    note: str | None = None  # what the shortcut did, or why it could not
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def poll_form_card(t: Translator, view: PollFormView) -> Card:
     whom it asks. Values come back with their errors."""
     values, errors = view.values, view.errors
     body: list[dict[str, Any]] = [heading(t("poll.form.title")), text(t("poll.form.intro"), subtle=True)]
+    if view.note:
+        body.append(text(view.note, color="Accent"))
     if errors:
         body.append(text(t("form.fix_errors"), color="Attention"))
     body += [

@@ -27,6 +27,7 @@ class PollState(StrEnum):
 POLL_STEPS = (
     Step(START, PollState.FORM, "new"),
     Step(PollState.FORM, PollState.FORM, "invalid"),
+    Step(PollState.FORM, PollState.FORM, "shortcut"),
     Step(PollState.FORM, END, "created"),
     Step(PollState.FORM, END, "cancel"),
 )
@@ -93,6 +94,17 @@ def register(router: Router) -> None:
         else:
             headline = "poll.created" if result.outcome is Made.DONE else "poll.already_created"
             await show(ctx, polls, result.poll, notice=ctx.t(headline), replace=True)
+
+    @router.action("poll.shortcut", access=Access.POLL_MAKER, data=FormSubmit)
+    async def shortcut(ctx: Ctx, data: FormSubmit) -> None:
+        """ "Vilka förslag tar vi först?": the form again, filled with the next meeting's accepted
+        proposals that the whole forum may see."""
+        polls = service(ctx)
+        if not await polls.form_is_open(ctx.me, data.form_token):
+            ctx.say(ctx.t("poll.form_out_of_date"))
+            return
+        card, track = await polls.shortcut(ctx.t, ctx.me)
+        ctx.replace_card(card, track=track)
 
     @router.action("poll.show", access=Access.MEMBER, data=PollRef)
     async def show_one(ctx: Ctx, data: PollRef) -> None:

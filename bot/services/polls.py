@@ -25,6 +25,10 @@ from bot.domain.files import FileContent
 from bot.domain.members import AgencyView, MemberView, Role
 from bot.domain.notices import ItemRef
 from bot.domain.polls import (
+    FORUM,
+    LIMITS,
+    MAX_OPTIONS,
+    MIN_OPTIONS,
     CsvLabels,
     default_deadline_fields,
     mask_of,
@@ -38,7 +42,8 @@ from bot.domain.polls import (
     validate_poll_form,
     voter_key,
 )
-from bot.domain.visibility import can_see
+from bot.domain.proposals import Status as ProposalStatus
+from bot.domain.visibility import can_see, fit_for_channel
 from bot.i18n import Translator, effective_language
 from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
@@ -48,6 +53,7 @@ from bot.services.schedule import TaskHandler
 from bot.settings import Settings
 from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
+from bot.storage.meetings import Meetings
 from bot.storage.membership import Agencies, Channels, Members
 from bot.storage.polls import Polls, PollView
 from bot.storage.schedule import Schedule, TaskView
@@ -160,6 +166,7 @@ class PollService:
         *,
         values: dict[str, str] | None = None,
         errors: dict[str, str] | None = None,
+        note: str | None = None,
     ) -> tuple[Card, dict[str, Any]]:
         """The poll form under a fresh token, its deadline the start of the next meeting."""
         token = await self.forms.new(POLL_FORM, member.aad_object_id)
@@ -172,8 +179,38 @@ class PollService:
             agencies=[cards.Named(a.code, a.name(t.language)) for a in await self.agencies.active()],
             values=values,
             errors=errors or {},
+            note=note,
         )
         return cards.poll_form_card(t, view), self.forms.track(token, member.id, t.language)
+
+    async def form_is_open(self, member: MemberView, token: Any) -> bool:
+        checked = await self.forms.check(token, member.aad_object_id, POLL_FORM)
+        return checked.open
+
+    async def shortcut(self, t: Translator, member: MemberView) -> tuple[Card, dict[str, Any]]:
+        """ "Vilka förslag tar vi först?": the form filled with the accepted proposals on the next
+        meeting's agenda, as options. Only forum-wide ones, whoever the poll will ask: the
+        options are free text from here on, and the form's audience can still change."""
+        coming = await MeetingService(self.session, self.settings, self.clock).next_held(1)
+        found: list[str] = []
+        if coming:
+            for proposal in await Meetings(self.session).agenda(coming[0].id):
+                if proposal.status is ProposalStatus.ACCEPTED and fit_for_channel(proposal.audience):
+                    found.append(f"{proposal.number} {proposal.business_name}"[: LIMITS["option"]])
+        values = {
+            **default_deadline_fields(coming[0].starts_at if coming else None, self.settings.zone),
+            "question": t("poll.form.shortcut"),
+            "options": "\n".join(found[:MAX_OPTIONS]),
+            "multiple": "multiple",
+            "audience": FORUM,
+        }
+        if len(found) < MIN_OPTIONS:
+            note = t.plural("poll.form.shortcut_too_few", len(found))
+        elif len(found) > MAX_OPTIONS:
+            note = t("poll.form.shortcut_more", shown=MAX_OPTIONS, count=len(found))
+        else:
+            note = t.plural("poll.form.shortcut_filled", len(found))
+        return await self.form(t, member, values=values, note=note)
 
     async def create(self, member: MemberView, raw: dict[str, Any]) -> MadeResult:
         """The form made into a poll, announced to its audience, its closing planned: one poll per
