@@ -17,6 +17,7 @@ from bot.services import task_handlers
 from bot.services.files import FileService
 from bot.services.maintenance import prune_processed_activities
 from bot.services.meetings import ICS_KIND, calendar_provider, extend_horizons
+from bot.services.polls import CSV_KIND, csv_provider, refresh_polls
 from bot.services.schedule import TaskHandler, TaskRunner
 from bot.settings import Settings
 from bot.storage import db
@@ -80,6 +81,7 @@ def create_app(
         # capabilities register their file providers on it: app[FILES].register(kind, provider)
         files = FileService.from_settings(settings, sessions, clock=clock)
         files.register(ICS_KIND, calendar_provider(settings, clock))
+        files.register(CSV_KIND, csv_provider(settings, clock))
         app[FILES] = files
         engine_ = Engine(settings, sessions, build_router(), clock=clock, files=files)
         app[GLUE] = create_glue(settings, engine_, sessions, clock=clock)
@@ -109,6 +111,16 @@ def create_app(
             "interval",
             seconds=settings.schedule_interval_seconds,
             id="schedule",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
+        jobs.add_job(
+            refresh_polls,
+            "interval",
+            seconds=1,
+            args=[app[SESSIONS], settings, clock],
+            id="polls-refresh",
             replace_existing=True,
             max_instances=1,
             coalesce=True,

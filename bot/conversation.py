@@ -84,7 +84,9 @@ class Roster(Protocol):
 @dataclass
 class Outcome:
     """What a turn produced: replies to send now, and for an Action.Execute the answer shown to
-    the member who pressed it."""
+    the member who pressed it: a text, or a card in place of the one pressed (`answer_card`,
+    which wins over the text)."""
 
     replies: list[Reply] = field(default_factory=list)
     answer: str | None = None
+    answer_card: dict[str, Any] | None = None

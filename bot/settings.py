@@ -194,6 +194,22 @@ class Settings(BaseSettings):
         description="How long a link to a file works after the bot gave it, in minutes.",
     )
 
+    polls_by_members: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("FORUMBOT_POLLS_BY_MEMBERS"),
+        description="Every approved member may make a quick poll (`ny omröstning`), not only coordinators.",
+    )
+
+    poll_nudge_hours: float = Field(
+        default=24.0,
+        ge=0,
+        validation_alias=AliasChoices("FORUMBOT_POLL_NUDGE_HOURS"),
+        description=(
+            "How many hours before a poll's deadline the members it asks who have not answered get "
+            "one reminder in personal chat; 0 sends none."
+        ),
+    )
+
     @field_validator("allowed_tenants", "admin_ids", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:

@@ -16,6 +16,7 @@ import pytest
 from bot.cards import help as help_cards
 from bot.cards import membership
 from bot.cards import outbox as outbox_cards
+from bot.cards import polls as poll_cards
 from bot.cards import proposals as proposal_cards
 from bot.cards import reports as report_cards
 from bot.cards.outbox import DeadLetter
@@ -62,6 +63,26 @@ PROPOSAL = proposal_cards.ProposalCardView(
     answer=None,
     transitions=list(TRANSITIONS.values()),
     editable=True,
+)
+POLL = poll_cards.PollCardView(
+    id=1,
+    question="Kommer du?",
+    options=[
+        poll_cards.OptionRow("Ja", 2, chosen=True, voters=("Anna", "Per")),
+        poll_cards.OptionRow("Nej", 0),
+    ],
+    multiple=False,
+    anonymous=False,
+    live=True,
+    open=True,
+    audience="Hela forumet",
+    deadline="Öppen till tisdag",
+    answered=2,
+    eligible=5,
+    votable=True,
+    answered_by_reader=True,
+    manage="close",
+    notice="Sparat",
 )
 DEAD = DeadLetter(
     id=3,
@@ -168,6 +189,36 @@ def every_card(t: Translator) -> dict[str, dict]:
         "report_compiled_empty": report_cards.compiled_card(
             t, report_cards.CompiledView(1, "Operativt möte", "tisdag", [], personal=False)
         ),
+        "poll_form": poll_cards.poll_form_card(
+            t, poll_cards.PollFormView("tok", [poll_cards.Named("POL", "Polisen")], shortcut=True)
+        ),
+        "poll_form_errors": poll_cards.poll_form_card(
+            t,
+            poll_cards.PollFormView(
+                "tok", [], {"question": "Kommer du?"}, {"options": "poll.form.options_count"}
+            ),
+        ),
+        "poll_open_named": poll_cards.poll_card(t, POLL),
+        "poll_hidden_anonymous": poll_cards.poll_card(
+            t,
+            dataclasses.replace(
+                POLL,
+                anonymous=True,
+                multiple=True,
+                options=[poll_cards.OptionRow("Ja", None), poll_cards.OptionRow("Nej", None)],
+                manage=None,
+                refresh_user="29:x",
+                answered_by_reader=True,
+            ),
+        ),
+        "poll_closed": poll_cards.poll_card(
+            t, dataclasses.replace(POLL, open=False, manage="reopen", headline="Resultat", exportable=True)
+        ),
+        "poll_list": poll_cards.poll_list_card(t, [poll_cards.PollRow(1, "Kommer du?", "Öppen")]),
+        "poll_list_empty": poll_cards.poll_list_card(t, []),
+        "poll_file": poll_cards.poll_file_card(
+            t, question="Kommer du?", url="https://x.se/files/t", minutes=15
+        ),
     }
 
 
@@ -249,4 +300,6 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
         "help.cmd.extra_meeting": "extra möte 2026-12-10 13:00-14:00 … / extra meeting …",
         "help.cmd.end_series": "avsluta mötesserie / end meeting series",
         "help.cmd.reminders": "påminnelser / reminders",
+        "help.cmd.new_poll": "ny omröstning / new poll",
+        "help.cmd.polls": "omröstningar / polls",
     }

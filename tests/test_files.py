@@ -343,10 +343,10 @@ async def test_a_kind_nothing_provides_gets_404(bot: Harness) -> None:
     provided(bot)
     anna = await add_member(bot.sessions, INSPECTOR)
     expires = int(bot.clock().timestamp()) + 60
-    token = sign_link(SECRET.encode(), LinkClaims("poll.csv", 1, anna.id, expires, "n" * 22))
+    token = sign_link(SECRET.encode(), LinkClaims("inspection.csv", 1, anna.id, expires, "n" * 22))
     assert_refused(await fetch(bot, f"/files/{token}"), 404, pages.NOT_FOUND)
     with pytest.raises(ValueError, match="no provider"):
-        files_of(bot).link(anna, "poll.csv", 1)
+        files_of(bot).link(anna, "inspection.csv", 1)
 
 
 async def test_a_failing_provider_gets_a_500_page_and_nothing_is_audited(bot: Harness) -> None:
@@ -391,7 +391,7 @@ async def test_unicode_and_hostile_file_names_in_the_header(bot: Harness) -> Non
     )
     provided(
         bot,
-        "poll.csv",
+        "inspection.csv",
         filename='..\\..\\"enkät"\r\nSet-Cookie: x=1;.csv',
         media_type="text/csv; charset=utf-8",
     )
@@ -404,7 +404,7 @@ async def test_unicode_and_hostile_file_names_in_the_header(bot: Harness) -> Non
     )
     assert got.filename == "Uppföljning kvartal 3 – Västerås.xlsx"
 
-    got = await fetch(bot, files_of(bot).link(anna, "poll.csv", 5, base_url=bot.url))
+    got = await fetch(bot, files_of(bot).link(anna, "inspection.csv", 5, base_url=bot.url))
     assert got.status == 200
     assert "Set-Cookie" not in got.headers
     assert got.filename == ".._..__enkät___Set-Cookie_ x=1;.csv"

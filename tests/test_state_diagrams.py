@@ -13,6 +13,7 @@ import pytest
 
 from bot.dialogs import build_router, membership
 from bot.dialogs import meetings as meeting_dialogs
+from bot.dialogs import polls as poll_dialogs
 from bot.dialogs import proposals as proposal_dialogs
 from bot.dialogs import reports as report_dialogs
 from bot.dialogs.router import END
@@ -28,6 +29,7 @@ FLOWS: dict[Path, tuple[type[StrEnum], tuple[Step, ...]]] = {
     BOT / "dialogs" / "meetings.mmd": (meeting_dialogs.SeriesState, meeting_dialogs.SERIES_STEPS),
     BOT / "dialogs" / "reminders.mmd": (meeting_dialogs.PlanState, meeting_dialogs.PLAN_STEPS),
     BOT / "dialogs" / "reports.mmd": (report_dialogs.ReportState, report_dialogs.REPORT_STEPS),
+    BOT / "dialogs" / "polls.mmd": (poll_dialogs.PollState, poll_dialogs.POLL_STEPS),
 }
 
 # Mermaid ends a label at a colon or a semicolon: neither may appear in one.

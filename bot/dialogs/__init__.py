@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.dialogs import help, meetings, membership, outbox, proposals, reports
+from bot.dialogs import help, meetings, membership, outbox, polls, proposals, reports
 from bot.dialogs.router import Router
 
 
 def build_router() -> Router:
     router = Router()
-    for module in (help, membership, proposals, meetings, reports, outbox):
+    for module in (help, membership, proposals, meetings, reports, polls, outbox):
         module.register(router)
     return router

@@ -79,6 +79,11 @@ class Ctx:
     def send_card(self, card: Card) -> None:
         self.outcome.replies.append(Reply(card=card))
 
+    def answer_with(self, card: Card) -> None:
+        """An Action.Execute answered with a card: it takes the pressed card's place for the member
+        who pressed it (Universal Actions), and carries whatever the turn has to tell them."""
+        self.outcome.answer_card = card
+
     def replace_card(
         self, card: Card, *, item: tuple[str, int] | None = None, track: dict[str, Any] | None = None
     ) -> None:
@@ -105,6 +110,8 @@ class Access(StrEnum):
     REGISTERED = "registered"
     MEMBER = "member"  # approved members
     COORDINATOR = "coordinator"
+    # coordinators, or every approved member when FORUMBOT_POLLS_BY_MEMBERS says so
+    POLL_MAKER = "poll_maker"
     ADMIN = "admin"
 
 
@@ -118,6 +125,8 @@ def permits(access: Access, ctx: Ctx) -> bool:
             return ctx.is_admin or (
                 ctx.approved and ctx.member is not None and ctx.member.has(Role.COORDINATOR)
             )
+        case Access.POLL_MAKER:
+            return permits(Access.COORDINATOR, ctx) or (ctx.approved and ctx.settings.polls_by_members)
         case Access.ADMIN:
             return ctx.is_admin
     raise ValueError(f"unknown access {access!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHANNEL = "channel"
+COPY_PREFIX = "copy:"
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ def member_recipient(member_id: int) -> str:
 
 def copy_purpose(copy_id: int) -> str:
     """The update of one posted card copy."""
-    return f"copy:{copy_id}"
+    return f"{COPY_PREFIX}{copy_id}"
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,23 @@ class Audience:
     visibility: Visibility
     author_agency_id: int
     shared_agency_ids: frozenset[int] = field(default_factory=frozenset)
+    # members who may see the item whatever their agency (a poll's maker, to follow it)
+    readers: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
-    def of(cls, visibility: Visibility | str, author_agency_id: int, shared: Iterable[int] = ()) -> Audience:
+    def of(
+        cls,
+        visibility: Visibility | str,
+        author_agency_id: int,
+        shared: Iterable[int] = (),
+        *,
+        readers: Iterable[int] = (),
+    ) -> Audience:
         visibility = Visibility(visibility)
         shared_ids = frozenset(shared) - {author_agency_id}
         if visibility is not Visibility.AGENCIES:
             shared_ids = frozenset()
-        return cls(visibility, author_agency_id, shared_ids)
+        return cls(visibility, author_agency_id, shared_ids, frozenset(readers))
 
     def agencies(self, all_agency_ids: Iterable[int]) -> frozenset[int]:
         """The agencies whose approved members may see the item."""
@@ -51,7 +60,7 @@ def can_see(viewer: Viewer | None, item: Audience) -> bool:
     """True when `viewer` may see `item`. Roles never widen this: the sharer's choice rules."""
     if viewer is None or not viewer.approved:
         return False
-    if item.visibility is Visibility.FORUM:
+    if item.visibility is Visibility.FORUM or viewer.member_id in item.readers:
         return True
     if viewer.agency_id == item.author_agency_id:
         return True

@@ -10,6 +10,7 @@ notices still queued for a reader who lost access are withdrawn.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,10 +116,25 @@ class NoticeService:
         *,
         version: int,
         skip_activity_id: str | None = None,
+        spacing: timedelta | None = None,
+        now: datetime | None = None,
     ) -> int:
         """Every posted copy of the item's card is updated in place to its current state; a copy
-        whose reader may no longer see it is blanked. `skip_activity_id`: updated by the turn."""
+        whose reader may no longer see it is blanked. `skip_activity_id`: updated by the turn.
+
+        With `spacing`, updates of one copy reach Teams at least that far apart: updates still
+        queued are replaced by this one, which is due no sooner than `spacing` after the copy's
+        last update went out (or after `now`, while one is on its way)."""
         updated = 0
+        due: dict[str, datetime | None] = {}
+        if spacing is not None:
+            moment = now or datetime.now(UTC)
+            await self.outbox.withdraw_updates(item)
+            for purpose, delivery in (await self.outbox.copy_deliveries(item)).items():
+                if delivery.in_flight:
+                    due[purpose] = moment + spacing
+                elif delivery.last_sent_at is not None and delivery.last_sent_at + spacing > moment:
+                    due[purpose] = delivery.last_sent_at + spacing
         for copy in await self.copies.of(item.type, item.id):
             if copy.activity_id == skip_activity_id:
                 continue
@@ -133,6 +149,7 @@ class NoticeService:
                 key.idempotency_key,
                 dict(copy.reference),
                 {"card": card, "update_activity_id": copy.activity_id},
+                due.get(key.purpose),
                 notice=key,
             )
         return updated

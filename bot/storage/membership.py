@@ -187,6 +187,23 @@ class Members:
         )
         return [member_view(row) for row in rows]
 
+    async def count_approved(self, agency_id: int | None = None) -> int:
+        """Approved members, of one agency or of all."""
+        statement = (
+            select(func.count()).select_from(Member).where(Member.status == MemberStatus.APPROVED.value)
+        )
+        if agency_id is not None:
+            statement = statement.where(Member.agency_id == agency_id)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def approved_of(self, agency_id: int) -> list[MemberView]:
+        rows = await self.session.scalars(
+            select(Member)
+            .where(Member.status == MemberStatus.APPROVED.value, Member.agency_id == agency_id)
+            .order_by(Member.id)
+        )
+        return [member_view(row) for row in rows]
+
     async def approved_with_role(self, role: Role) -> list[MemberView]:
         rows = await self.session.scalars(
             select(Member).where(Member.status == MemberStatus.APPROVED.value).order_by(Member.id)

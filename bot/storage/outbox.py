@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,11 +11,19 @@ from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.notices import CHANNEL, ItemRef, NoticeKey
+from bot.domain.notices import CHANNEL, COPY_PREFIX, ItemRef, NoticeKey
 from bot.storage.common import dialect, insert_for, now
 from bot.storage.models import (
     OutboxMessage,
 )
+
+
+@dataclass(frozen=True)
+class CopyDelivery:
+    """How updates of one card copy have gone out."""
+
+    last_sent_at: datetime | None = None
+    in_flight: bool = False  # claimed or being sent: it reaches Teams at an unknown moment soon
 
 
 def _channel_first(row: Any) -> Any:
@@ -303,6 +312,45 @@ class Outbox:
             statement.values(status="dismissed").execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def withdraw_updates(self, item: ItemRef) -> int:
+        """Updates of `item`'s card copies still waiting are closed unsent: a newer state of the
+        same cards is about to be queued in their place."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.item_type == item.type,
+                OutboxMessage.item_id == item.id,
+                OutboxMessage.purpose.like(f"{COPY_PREFIX}%"),
+                OutboxMessage.status == "queued",
+            )
+            .values(status="dismissed")
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def copy_deliveries(self, item: ItemRef) -> dict[str, CopyDelivery]:
+        """Per card copy of `item` (by its purpose, `copy:<id>`): when an update of it last
+        reached Teams, and whether one is on its way now."""
+        rows = await self.session.execute(
+            select(OutboxMessage.purpose, OutboxMessage.status, func.max(OutboxMessage.sent_at))
+            .where(
+                OutboxMessage.item_type == item.type,
+                OutboxMessage.item_id == item.id,
+                OutboxMessage.purpose.like(f"{COPY_PREFIX}%"),
+                OutboxMessage.status.in_(("claimed", "sending", "sent")),
+            )
+            .group_by(OutboxMessage.purpose, OutboxMessage.status)
+        )
+        found: dict[str, CopyDelivery] = {}
+        for purpose, status, sent_at in rows.tuples():
+            known = found.get(str(purpose), CopyDelivery())
+            if status == "sent":
+                known = CopyDelivery(sent_at, known.in_flight)
+            else:
+                known = CopyDelivery(known.last_sent_at, True)
+            found[str(purpose)] = known
+        return found
 
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(

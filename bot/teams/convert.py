@@ -72,9 +72,12 @@ def to_execute_turn(activity: Activity) -> Turn:
     return dataclasses.replace(to_turn(activity), text="", value=value, invoke=True)
 
 
-def invoke_answer(text: str) -> dict[str, Any]:
-    """The body of an `adaptiveCard/action` response that shows the presser a message (plain
-    text there: the markdown emphasis our texts carry is dropped)."""
+def invoke_answer(text: str, card: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` response: the card that takes the pressed one's place
+    for the presser, or else a message shown to them (plain text there: the markdown emphasis our
+    texts carry is dropped)."""
+    if card is not None:
+        return {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card}
     plain = text.replace("**", "")
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": plain}
 

@@ -34,12 +34,13 @@ class ForumbotHandler(TeamsActivityHandler):
         await self._run(turn_context, to_turn(turn_context.activity))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
-        """An Action.Execute from a card (Universal Actions) runs as a card action; the answer goes
-        back in the invoke response, to the member who pressed the button alone."""
+        """An Action.Execute from a card (Universal Actions) runs as a card action; the answer (a
+        text, or a card in place of the pressed one) goes back in the invoke response, to the
+        member who pressed the button."""
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         outcome = await self._run(turn_context, to_execute_turn(turn_context.activity))
-        return InvokeResponse(status=200, body=invoke_answer(outcome.answer or ""))
+        return InvokeResponse(status=200, body=invoke_answer(outcome.answer or "", outcome.answer_card))
 
     async def _run(self, turn_context: TurnContext, turn: Turn) -> Outcome:
         dialog = await self.dialog_state.get(turn_context, dict)

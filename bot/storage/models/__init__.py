@@ -9,6 +9,7 @@ from bot.storage.models.forms import Form
 from bot.storage.models.meetings import Meeting, MeetingEvent, MeetingSeries, StatusReport, StatusReportEvent
 from bot.storage.models.membership import Agency, ChannelLink, Member
 from bot.storage.models.outbox import OutboxMessage
+from bot.storage.models.polls import Poll, PollBallot, PollOption
 from bot.storage.models.proposals import Proposal, ProposalEvent
 from bot.storage.models.schedule import ScheduledTask
 
@@ -26,6 +27,9 @@ __all__ = [
     "MeetingSeries",
     "Member",
     "OutboxMessage",
+    "Poll",
+    "PollBallot",
+    "PollOption",
     "ProcessedActivity",
     "Proposal",
     "ProposalEvent",
