@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import DEVELOPMENT_PUBLIC_URL, Settings, SettingsError, load_settings
 
 
 def _settings() -> Settings:
@@ -26,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from bot.storage import db
 
     settings = _settings()
+    if not os.environ.get("FORUMBOT_PUBLIC_URL") and settings.public_url == DEVELOPMENT_PUBLIC_URL:
+        # in development, links to files point at the port this process serves
+        settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{args.port}"})
     if args.demo and settings.is_production:
         print("forumbot: --demo seeds invented members and is refused in production", file=sys.stderr)
         return 2

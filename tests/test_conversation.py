@@ -193,6 +193,12 @@ async def test_forum_channel_linked_by_coordinator(bot: Harness) -> None:
     assert link is not None and link.team_id == "19:forumteam@thread.tacv2"
     assert link.reference["conversation"]["id"].startswith("19:forumchannel")
     assert (await bot.say(COORDINATOR, "koppla kanal")).texts == [SV("channel.only_in_channel")]
+    # linked again in the same channel: it says so, and the link stays one
+    assert (await bot.say(COORDINATOR, "koppla kanal", where="channel")).texts == [
+        SV("channel.already_linked")
+    ]
+    async with bot.sessions() as session:
+        assert len(list(await session.scalars(select(ChannelLink)))) == 1
 
 
 async def test_unknown_command_gets_a_hint(bot: Harness) -> None:

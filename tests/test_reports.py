@@ -257,6 +257,40 @@ async def test_forged_and_malformed_execute_presses_are_refused_on_the_card(bot:
     assert len(mine) == 1
 
 
+async def test_a_report_after_the_post_updates_the_channels_picture_in_place(bot: Harness) -> None:
+    """The compiled picture is read at the meeting: a report submitted after it was posted shows
+    there at once, the post replaced in place; and during the meeting `lägesbild` still shows this
+    meeting's picture, without the form button once reports are closed."""
+    await reported(bot)
+    await tick(bot, datetime(2026, 11, 30, 11, 0, tzinfo=UTC))
+    (posted,) = [
+        a
+        for a in bot.connector.sent(CHANNEL_ID)
+        if SV("report.compiled.title", title=TITLE) in json.dumps(a, ensure_ascii=False)
+    ]
+    late = "Skatteverket ser fler byggföretag utan personalliggare."
+    card = await report_form(bot, ADMIN)  # SLK, which had not reported
+    await send(bot, ADMIN, card, "meeting.report_submit", seen=late, visibility="forum")
+    await bot.drain_outbox()
+    (update,) = [r for r in bot.connector.updated(CHANNEL_ID) if r.activity_id == posted["id"]]
+    (now,) = cards_of([update.body])
+    lines = card_text(now).splitlines()
+    assert late in lines and lines[lines.index(SLK) + 1] != SV("report.compiled.missing")
+    assert SV("report.compiled.my_picture") in json.dumps(now, ensure_ascii=False)  # its button kept
+
+    (submitted,) = (await bot.say(INSPECTOR, "lägesbild")).cards  # MHF submitted: change it
+    assert button(submitted, "meeting.report_form")["title"] == SV("report.compiled.change_form")
+    # the meeting has begun: the picture is still this meeting's, and the form is not offered
+    bot.clock.moment = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    (mine,) = (await bot.say(ADMIN, "lägesbild")).cards
+    assert late in card_text(mine) and "1 december 2026" in card_text(mine)
+    assert not [a for a in actions_of(mine) if a["data"]["action"] == "meeting.report_form"]
+    bot.clock.moment = datetime(2026, 12, 1, 9, 31, tzinfo=UTC)  # over: the next one
+    (next_one,) = (await bot.say(ADMIN, "lägesbild")).cards
+    assert "8 december 2026" in card_text(next_one) and late not in card_text(next_one)
+    assert button(next_one, "meeting.report_form")["title"] == SV("report.compiled.open_form")
+
+
 def test_the_guard_applies_when_the_report_reaches_other_agencies() -> None:
     codes = {"MHF": 1, "POL": 2}
 

@@ -11,6 +11,26 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 
 
+def with_placeholders(t: Translator, form: Card) -> Card:
+    """Date and time inputs get a placeholder in the reader's language ("ÅÅÅÅ-MM-DD", "TT:MM"):
+    without one, Teams shows its own, in English ("Select a date...")."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if kind in ("Input.Date", "Input.Time") and "placeholder" not in node:
+                key = "form.date_placeholder" if kind == "Input.Date" else "form.time_placeholder"
+                node["placeholder"] = t(key)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(form)
+    return form
+
+
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
     result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     if actions:

@@ -18,6 +18,7 @@ from bot.cards.common import (
     heading,
     submit,
     text,
+    with_placeholders,
 )
 from bot.domain.meetings import (
     BEFORE_START_KINDS,
@@ -233,7 +234,7 @@ def series_form_card(
         submit(t("meeting.form.send"), "meeting.series_submit", "positive", form_token=form_token),
         cancel_button(t("common.cancel"), form_token=form_token),
     ]
-    return card(body, actions)
+    return with_placeholders(t, card(body, actions))
 
 
 def holidays_card(
@@ -486,7 +487,7 @@ def plan_form_card(t: Translator, view: PlanFormView, *, headline: str | None = 
         ),
         cancel_button(t("common.cancel"), form_token=view.form_token),
     ]
-    return card(body, actions)
+    return with_placeholders(t, card(body, actions))
 
 
 def plan_series_card(t: Translator, rows: list[SeriesRow]) -> Card:

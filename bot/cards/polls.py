@@ -16,6 +16,7 @@ from bot.cards.common import (
     heading,
     submit,
     text,
+    with_placeholders,
 )
 from bot.domain.polls import FORUM, LIMITS, MAX_OPTIONS
 from bot.i18n import Translator
@@ -165,7 +166,7 @@ def poll_form_card(t: Translator, view: PollFormView) -> Card:
             }
         )
     actions.append(cancel_button(t("common.cancel"), form_token=view.form_token))
-    return card(body, actions)
+    return with_placeholders(t, card(body, actions))
 
 
 def _option_block(t: Translator, view: PollCardView, option: OptionRow) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from bot.cards.common import (
     heading,
     submit,
     text,
+    with_placeholders,
 )
 from bot.domain.proposals import LIMITS, OTHER_INDUSTRY, Transition
 from bot.i18n import Translator
@@ -210,7 +211,9 @@ def form_card(
         )
     else:
         action = submit(t("proposal.send"), "proposal.submit", "positive", form_token=form_token)
-    return card(body, [action, cancel_button(t("common.cancel"), form_token=form_token)])
+    return with_placeholders(
+        t, card(body, [action, cancel_button(t("common.cancel"), form_token=form_token)])
+    )
 
 
 def widen_confirmation_card(

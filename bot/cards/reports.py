@@ -67,6 +67,8 @@ class CompiledView:
     when: str
     entries: list[CompiledEntry]
     personal: bool  # drawn for one member (offers their agency's form), else for the channel
+    open: bool = True  # reports may still be submitted (the meeting has not begun)
+    submitted: bool = False  # the reader's agency has submitted its report
 
 
 def _input(t: Translator, key: str, value: str) -> dict[str, Any]:
@@ -149,13 +151,17 @@ def compiled_card(t: Translator, view: CompiledView, *, headline: str | None = N
         else:
             body.append(text(t(f"report.compiled.{entry.state.value}"), subtle=True))
     actions = []
-    if view.personal:
-        actions.append(
-            submit(t("report.compiled.open_form"), "meeting.report_form", meeting_id=view.meeting_id)
-        )
-    else:
+    if view.personal and view.open:
+        label = t("report.compiled.change_form" if view.submitted else "report.compiled.open_form")
+        actions.append(submit(label, "meeting.report_form", meeting_id=view.meeting_id))
+    elif not view.personal:
         # in the channel: each member's own picture, answered to them alone (see the README)
         actions.append(
             execute(t("report.compiled.my_picture"), "meeting.my_picture", meeting_id=view.meeting_id)
         )
     return card(body, actions)
+
+
+def picture_gone_card(t: Translator) -> Card:
+    """A compiled picture its reader may no longer see."""
+    return card([text(t("report.compiled.gone"), subtle=True)])

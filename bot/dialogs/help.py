@@ -102,8 +102,9 @@ def register(router: Router) -> None:
         if not ctx.turn.in_channel:
             ctx.say(ctx.t("channel.only_in_channel"))
             return
-        if await ctx.membership.link_forum_channel(ctx.member, ctx.turn):
-            ctx.say(ctx.t("channel.linked"))
+        linked = await ctx.membership.link_forum_channel(ctx.member, ctx.turn)
+        if linked is not None:
+            ctx.say(ctx.t("channel.already_linked" if linked == "already" else "channel.linked"))
         else:
             ctx.say(ctx.t("channel.not_allowed"))
 

@@ -156,7 +156,7 @@ async def send_form(ctx: Ctx, meeting: MeetingView) -> None:
 async def show_compiled(ctx: Ctx) -> None:
     """The compiled picture of the next meeting: in a chat others read, only what is forum-wide."""
     reports = service(ctx)
-    meeting = await reports.meeting_for(None)
+    meeting = await reports.picture_meeting()
     if meeting is None:
         ctx.say(ctx.t("report.no_meeting"))
         return

@@ -279,18 +279,21 @@ class MembershipService:
             )
         return Decision(DecisionResult.DONE, decided)
 
-    async def link_forum_channel(self, actor: MemberView | None, turn: Turn) -> bool:
-        """Make the turn's channel the forum channel. False when the actor may not."""
+    async def link_forum_channel(self, actor: MemberView | None, turn: Turn) -> str | None:
+        """Make the turn's channel the forum channel: "linked", or "already" when it was (its
+        address is kept up to date all the same); None when the actor may not."""
         if not may_link_channel(actor, self.is_admin(turn.user.aad_object_id)) or actor is None:
-            return False
+            return None
         # Posts go to the channel itself as new threads, not as replies to the linking message.
         channel_id = channel_of(turn)
+        before = await self.channels.get(FORUM_CHANNEL)
+        outcome = "already" if before is not None and before.conversation_id == channel_id else "linked"
         reference = dict(turn.reference)
         reference["conversation"] = {**reference.get("conversation", {}), "id": channel_id}
         reference.pop("activityId", None)
         place = ChannelPlace(channel_id, turn.team_id, turn.tenant_id, turn.service_url, reference)
         await self.set_forum_channel(place, actor, actor_aad_id=turn.user.aad_object_id)
-        return True
+        return outcome
 
     async def set_forum_channel(
         self, place: ChannelPlace, actor: MemberView, *, actor_aad_id: str | None, by: str | None = None

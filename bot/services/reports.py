@@ -91,6 +91,12 @@ class ReportService:
         meeting = await self.meetings.on_date(day)
         return meeting if self.open_for_reports(meeting) else None
 
+    async def picture_meeting(self) -> MeetingView | None:
+        """Whose compiled picture `lägesbild` shows: the meeting going on now until it ends (when
+        the picture is read), else the next one."""
+        held = await self.meetings.next_held(limit=1)
+        return held[0] if held else None
+
     async def get_meeting(self, meeting_id: int) -> MeetingView | None:
         return await self.meetings.get(meeting_id)
 
@@ -182,7 +188,21 @@ class ReportService:
             actor_aad_id=member.aad_object_id,
             details={"meeting_id": meeting.id, "visibility": report.visibility.value},
         )
+        await self.refresh_pictures(meeting)
         return Result(Outcome.DONE, report, meeting)
+
+    async def refresh_pictures(self, meeting: MeetingView) -> int:
+        """Every posted copy of the meeting's compiled picture (the forum channel's, and each
+        member's) updated in place: who has reported, and what each reader may read, as of now."""
+
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            return await self.compiled_card(t, meeting, viewer)
+
+        # each save raises one report's version by one: their sum orders the pictures
+        version = sum(r.version for r in await self.repo.of_meeting(meeting.id))
+        return await self.notices.refresh(
+            picture_of(meeting), meeting.audience, render, cards.picture_gone_card, version=version
+        )
 
     # The compiled picture -----------------------------------------------------------------
     async def compiled_view(
@@ -221,8 +241,15 @@ class ReportService:
                     report.visibility.value if own else None,
                 )
             )
+        own_report = reports.get(viewer.agency.id) if viewer is not None else None
         return cards.CompiledView(
-            meeting.id, meeting.title, self.meetings.when(t, meeting), entries, personal=viewer is not None
+            meeting.id,
+            meeting.title,
+            self.meetings.when(t, meeting),
+            entries,
+            personal=viewer is not None,
+            open=self.open_for_reports(meeting),
+            submitted=own_report is not None and own_report.submitted,
         )
 
     async def compiled_card(self, t: Translator, meeting: MeetingView, viewer: MemberView | None) -> Card:

@@ -13,6 +13,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.playground.client import Playground, card_text, inputs_of, nodes
@@ -282,6 +283,12 @@ async def test_a_series_a_report_for_her_agency_alone_and_her_own_picture_from_t
         place="Stadshuset, rum 3",
     )
     assert "Operativt möte" in created.only().content
+    # the calendar file's link points at the port this bot serves, and works
+    meeting = (await playground.say(f"möte {tuesday.isoformat()}")).only()
+    link = (await playground.submit(meeting, meeting.button(action="meeting.calendar"))).only()
+    (url,) = [node["url"] for node in nodes(link.card) if node.get("type") == "Action.OpenUrl"]
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200 and "BEGIN:VCALENDAR" in await response.text()
 
     report = (await playground.say("lägesbild rapportera")).only()
     secret = "Vi planerar en kontroll av en restaurang på Hälla."
