@@ -71,6 +71,24 @@ def db_upgrade(_: argparse.Namespace) -> int:
     return 0
 
 
+def db_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.storage.backup import BackupError, backup_sqlite, sqlite_path
+
+    settings = _settings()
+    try:
+        made = backup_sqlite(sqlite_path(settings.database_url), Path(args.out))
+    except BackupError as error:
+        print(f"forumbot: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Backup written to {made.path}: {made.size} bytes, {made.tables} tables, "
+        f"schema at revision {made.revision or 'none'}."
+    )
+    return 0
+
+
 def manifest_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -123,6 +141,15 @@ def parser() -> argparse.ArgumentParser:
         "upgrade", help="apply migrations", description="Apply the schema migrations and seed agencies."
     )
     upgrade.set_defaults(func=db_upgrade)
+    backup = database_commands.add_parser(
+        "backup",
+        help="copy the SQLite database while the bot runs",
+        description="Copy the SQLite database to FILE with SQLite's online backup API: safe while "
+        "the bot runs, which goes on answering. Restore by stopping the bot and putting the copy "
+        "in the database's place. For PostgreSQL use the server's backups or pg_dump.",
+    )
+    backup.add_argument("--out", required=True, metavar="FILE", help="where to write the copy (replaced)")
+    backup.set_defaults(func=db_backup)
 
     app_package = commands.add_parser("manifest", help="Teams app package", description="Teams app package.")
     app_package_commands = app_package.add_subparsers(dest="manifest_command", required=True)
