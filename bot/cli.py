@@ -11,11 +11,22 @@ from bot.settings import Settings, SettingsError, load_settings
 
 
 def _settings() -> Settings:
+    """The settings, or exit 2 with one line per problem, each naming the setting to fix."""
     try:
         return load_settings()
     except SettingsError as error:
-        print(f"forumbot: bad settings: {error}", file=sys.stderr)
+        count = len(error.problems)
+        print(f"forumbot: bad settings ({count} problem{'' if count == 1 else 's'}):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _unreachable(error: BaseException) -> str:
+    """What a failed first connection says, on one line, without the URL (it may hold a password)."""
+    cause = getattr(error, "orig", None) or error
+    detail = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return f"forumbot: cannot use the database (DATABASE_URL): {type(cause).__name__}: {detail}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,10 +51,15 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         asyncio.run(check())
     except (SchemaOutdated, DemoError) as error:
         print(f"forumbot: {error}", file=sys.stderr)
+        return 3
+    except (OSError, TimeoutError, SQLAlchemyError) as error:  # unreachable, refused, unreadable
+        print(_unreachable(error), file=sys.stderr)
         return 3
     print(f"Forumbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
@@ -66,7 +82,13 @@ def db_upgrade(_: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    revision = asyncio.run(upgrade())
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        revision = asyncio.run(upgrade())
+    except (OSError, TimeoutError, SQLAlchemyError) as error:  # unreachable, refused, unreadable
+        print(_unreachable(error), file=sys.stderr)
+        return 3
     print(f"Database schema at revision {revision}.")
     return 0
 

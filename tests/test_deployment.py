@@ -293,9 +293,9 @@ def test_the_image_migrates_serves_and_passes_its_healthcheck(image: Replay, tmp
         # what main.bicep gives the container in Azure, with a local SQLite database
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'forumbot.db'}",
-        "MicrosoftAppType": "MultiTenant",
+        "MicrosoftAppType": "UserAssignedMSI",
         "MicrosoftAppId": APP_ID,
-        "MicrosoftAppPassword": "not-a-real-secret",
+        "MicrosoftAppTenantId": TENANT_ID,
         "FORUMBOT_PUBLIC_URL": "https://forumbot.example.se",
         "FORUMBOT_FILE_LINK_SECRET": "x" * 48,
         "FORUMBOT_ALLOWED_TENANTS": TENANT_ID,
