@@ -41,15 +41,27 @@ class SchemaOutdated(RuntimeError):
 
 
 async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
-    """Apply migrations in development; in production refuse an outdated schema. Seed agencies."""
+    """Apply migrations in development; in production refuse an outdated schema. Seed agencies.
+
+    A schema newer than this code (a rollout migrated the database for the next version while this
+    one still runs or restarts) is served on, as the previous version's is kept working."""
     if not await db.schema_is_current(engine):
-        if settings.is_production:
+        if await db.schema_is_newer(engine):
+            current, head = await db.schema_state(engine)
+            log.warning(
+                "The database is at schema %s, newer than this version's %s: serving on "
+                "(a rollout is under way, or this version was rolled back)",
+                current,
+                head,
+            )
+        elif settings.is_production:
             current, head = await db.schema_state(engine)
             raise SchemaOutdated(
                 f"The database is at schema {current or 'none'}, the code needs {head}. "
                 "Run `forumbot db upgrade` first."
             )
-        await db.upgrade(engine)
+        else:
+            await db.upgrade(engine)
     async with db.unit_of_work(db.session_factory(engine)) as session:
         await Agencies(session).seed(settings.agency_entries())
 
@@ -156,7 +168,7 @@ def create_app(
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-            current = await db.schema_is_current(engine)
+            current = await db.schema_is_current(engine) or await db.schema_is_newer(engine)
         except Exception as error:
             log.warning("readiness check failed: %s", error)
             return web.json_response({"status": "database unreachable"}, status=503)
