@@ -64,6 +64,9 @@ param fileLinkSecret string
 @description('PostgreSQL compute size; Standard_B1ms (burstable) is plenty for one forum.')
 param postgresSkuName string = 'Standard_B1ms'
 
+@description('The PostgreSQL server\'s name; empty: generated. After a point-in-time restore, the restored server\'s name, so that DATABASE_URL follows it.')
+param postgresServerName string = ''
+
 @allowed([
   'Burstable'
   'GeneralPurpose'
@@ -226,7 +229,7 @@ resource postgresZoneLink 'Microsoft.Network/privateDnsZones/virtualNetworkLinks
 }
 
 resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
-  name: '${namePrefix}-pg-${suffix}'
+  name: empty(postgresServerName) ? '${namePrefix}-pg-${suffix}' : postgresServerName
   location: location
   sku: {
     name: postgresSkuName
