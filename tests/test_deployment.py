@@ -1,5 +1,8 @@
 """The deployment files, checked offline: this machine has no Docker engine and no Azure.
 
+- m365agents.yml against the Microsoft 365 Agents Toolkit's own schema (taken from its CLI's npm
+  package by `./dev test` into .tools/npm; or $M365AGENTS_SCHEMAS), and docker-compose.yml with its
+  Caddyfile for what scale-out needs (checkov reads neither).
 - checkov (its own virtual environment in .tools/checkov, version pinned in `./dev`; or $CHECKOV)
   scans the Dockerfile, the Bicep and every file for secrets: no failed check, and every skipped
   one carries its reason beside it.
@@ -28,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from jsonschema import Draft7Validator
 
 from tests.support import dockerfile
 
@@ -54,6 +59,66 @@ def pins() -> dict[str, str]:
         assert separator, f"deployment/constraints.txt: {line!r} is not NAME==VERSION"
         found[canonical(name)] = version.strip()
     return found
+
+
+# --------------------------------------------------------------------------------------------
+# The Agents Toolkit's project file, and the local scale-out
+
+
+def test_m365agents_yml_follows_the_toolkits_schema() -> None:
+    project = yaml.safe_load((DEPLOYMENT / "m365agents.yml").read_text(encoding="utf-8"))
+    configured = os.environ.get("M365AGENTS_SCHEMAS")
+    folder = (
+        Path(configured)
+        if configured
+        else REPO / ".tools" / "npm" / "m365agentstoolkit-cli-1.1.17" / "yaml-schema"
+    )
+    path = folder / project["version"] / "yaml.schema.json"
+    if not path.is_file():
+        pytest.fail(f"the Agents Toolkit's schema is missing at {path}; `./dev test` fetches it")
+    validator = Draft7Validator(json.loads(path.read_text(encoding="utf-8")))
+    problems = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in validator.iter_errors(project)
+    ]
+    assert not problems, "\n".join(problems)
+    # every lifecycle step the README promises, and the package built from manifest/
+    assert {"provision", "deploy", "publish"} <= set(project)
+    uses = [step["uses"] for step in project["publish"]]
+    assert uses[-1] == "teamsApp/publishAppPackage"
+    for step in (*project["provision"], *project["publish"]):
+        if step["uses"] in ("teamsApp/zipAppPackage", "teamsApp/validateManifest"):
+            assert (
+                DEPLOYMENT / step["with"]["manifestPath"]
+            ).resolve() == REPO / "manifest" / "manifest.json"
+    for step in (*project["provision"], *project["deploy"]):
+        for script in re.findall(r"azure/[\w.]+", step.get("with", {}).get("run", "")):
+            assert (DEPLOYMENT / script).is_file(), script
+
+
+def test_compose_runs_two_replicas_behind_the_proxy_after_one_migration() -> None:
+    compose = yaml.safe_load((DEPLOYMENT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    bots = sorted(name for name in services if name.startswith("bot-"))
+    assert bots == ["bot-1", "bot-2"]
+    migrate = services["migrate"]
+    assert migrate["command"] == ["forumbot", "db", "upgrade"]
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    for name in bots:
+        bot = services[name]
+        assert "command" not in bot, "the replicas run the image's own command"
+        assert bot["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert bot["environment"] == migrate["environment"]
+        assert bot["environment"]["DATABASE_URL"].startswith("postgresql://")
+        assert bot["environment"]["FORUMBOT_FILE_LINK_SECRET"].startswith("${FORUMBOT_FILE_LINK_SECRET:?")
+    # Teams' 50 a second per app and tenant, shared by the replicas
+    assert sum(float(services[name]["environment"]["FORUMBOT_OUTBOX_GLOBAL_RATE"]) for name in bots) <= 48
+    # the proxy reaches each replica on the image's port and checks its readiness
+    port = dict(dockerfile.env_pairs(" ".join(i.arguments for i in Replay.runtime_env())))["PORT"]
+    caddyfile = (DEPLOYMENT / "Caddyfile").read_text(encoding="utf-8")
+    upstreams = re.search(r"reverse_proxy ([^{]+)\{", caddyfile)
+    assert upstreams and upstreams.group(1).split() == [f"{name}:{port}" for name in bots]
+    assert "health_uri /readyz" in caddyfile
+    assert services["proxy"]["volumes"] == ["./Caddyfile:/etc/caddy/Caddyfile:ro"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,6 +224,11 @@ class Replay:
                 elif instruction.keyword == "COPY":
                     tops.add(dockerfile.copy_arguments(instruction.arguments)[2].strip("/").split("/")[0])
         self._paths = re.compile(r"(?<![\w./$-])/(" + "|".join(sorted(map(re.escape, tops))) + r")(?=/|\b)")
+
+    @staticmethod
+    def runtime_env() -> list[dockerfile.Instruction]:
+        """The runtime stage's ENV instructions."""
+        return dockerfile.parse(DOCKERFILE.read_text(encoding="utf-8"))[-1].all("ENV")
 
     def move(self, text: str) -> str:
         """A path or command of the image with its absolute paths under `root`."""
