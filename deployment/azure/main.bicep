@@ -267,8 +267,8 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
 // given more here (an operator who must read or change one gives themselves Key Vault Secrets Officer).
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  // checkov:skip=CKV_AZURE_189: Container Apps resolves Key Vault references from its own platform, which does not reach a vault behind a private endpoint; access is by Azure RBAC alone, only the bot's identity reads
-  // checkov:skip=CKV_AZURE_109: no firewall for the same reason (Container Apps is not among Key Vault's trusted services); access is by Azure RBAC alone
+  // checkov:skip=CKV_AZURE_189: Container Apps resolves Key Vault references from its own platform, reported to fail against a vault behind a private endpoint or firewall; access is by Azure RBAC alone, only the bot's identity reads
+  // checkov:skip=CKV_AZURE_109: no firewall for the same reason (Container Apps is not among the trusted services a vault firewall lets through); access is by Azure RBAC alone
   name: take('${namePrefix}-kv-${suffix}', 24)
   location: location
   properties: {
