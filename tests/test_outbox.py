@@ -466,7 +466,7 @@ def test_the_global_rate_is_a_setting(bot: Harness) -> None:
     from tests.conftest import make_settings
 
     assert bot.app is not None
-    assert bot.app[GLUE].outbox.pacer.global_windows == (Window(45, 1.0),)  # under Teams' 50 a second
+    assert bot.app[GLUE].outbox.pacer.global_windows == (Window(48, 1.0),)  # under Teams' 50 a second
     assert make_settings(bot.settings.database_url, outbox_global_rate=12.5).outbox_global_rate == 12.5
 
 
