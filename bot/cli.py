@@ -7,7 +7,10 @@ import asyncio
 import logging
 import sys
 
+from bot import logs
 from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot.cli")
 
 
 def _settings() -> Settings:
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.storage import db
 
     settings = _settings()
+    logs.configure(settings.logs_as_json)
     if args.demo and settings.is_production:
         print("forumbot: --demo seeds invented members and is refused in production", file=sys.stderr)
         return 2
@@ -61,8 +65,15 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, TimeoutError, SQLAlchemyError) as error:  # unreachable, refused, unreadable
         print(_unreachable(error), file=sys.stderr)
         return 3
-    print(f"Forumbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
-    web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
+    address = f"http://{args.host}:{args.port}/api/messages"
+    if settings.logs_as_json:
+        # every line a JSON object; no access log, whose lines would carry the callers' addresses
+        # and the paths of file links (each a key to a file while it lasts)
+        log.info("Forumbot listening on %s", address)
+        web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None)
+    else:
+        print(f"Forumbot listening on {address}", flush=True)
+        web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
     return 0
 
 
@@ -71,6 +82,7 @@ def db_upgrade(_: argparse.Namespace) -> int:
     from bot.storage.membership import Agencies
 
     settings = _settings()
+    logs.configure(settings.logs_as_json)
 
     async def upgrade() -> str | None:
         engine = db.create_engine(settings.database_url)
@@ -199,11 +211,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every second's outbox run, migration plugins and botbuilder's unknown-field notes are noise.
-    for name in ("apscheduler", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
+    logs.configure(json_lines=False)  # until the settings say which (run, db upgrade)
     args = parser().parse_args(argv)
     result: int = args.func(args)
     return result

@@ -199,6 +199,14 @@ class Settings(BaseSettings):
             "Empty: a random key per process (development only)."
         ),
     )
+    log_format: str = Field(
+        default="",
+        validation_alias=AliasChoices("FORUMBOT_LOG_FORMAT"),
+        description=(
+            "json (one JSON object a line, with the activity, conversation and outbox entry ids) or "
+            "text; empty: json in production, text in development."
+        ),
+    )
     file_link_minutes: int = Field(
         default=15,
         gt=0,
@@ -245,6 +253,14 @@ class Settings(BaseSettings):
                 "names no SQLite file: sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
         return url
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("", "json", "text"):
+            raise ValueError("must be json or text (empty: json in production, text in development)")
+        return value
 
     @field_validator("app_type")
     @classmethod
@@ -373,6 +389,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (not self.log_format and self.is_production)
 
 
 def _read_named_entries(path: Path) -> list[NamedEntry]:

@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.outbox import DeadLetter
 from bot.domain.pacing import Pacer, RetrySchedule, parse_retry_after
+from bot.logs import log_context
 from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.outbox import Outbox
@@ -205,15 +206,16 @@ class OutboxDelivery:
                 per_conversation=self.per_conversation,
             )
         for row in lapsed:
-            if row.status == "dead":
-                log.error(
-                    "outbox entry %s (%s): its worker stopped while sending; dead letter 'unknown', "
-                    "not resent, since it may have reached Teams",
-                    row.id,
-                    row.idempotency_key,
-                )
-            else:
-                log.warning("outbox entry %s: its worker stopped while updating; queued again", row.id)
+            with log_context(outbox_entry_id=row.id, conversation_id=row.conversation_id):
+                if row.status == "dead":
+                    log.error(
+                        "outbox entry %s (%s): its worker stopped while sending; dead letter 'unknown', "
+                        "not resent, since it may have reached Teams",
+                        row.id,
+                        row.idempotency_key,
+                    )
+                else:
+                    log.warning("outbox entry %s: its worker stopped while updating; queued again", row.id)
         return token, [_Claimed(r.id, r.conversation_id, r.reference, r.payload) for r in rows]
 
     async def _deliver(self, token: str, claimed: list[_Claimed]) -> int:
@@ -256,6 +258,10 @@ class OutboxDelivery:
             await Outbox(session).release([entry.id for entry in entries], token, not_before)
 
     async def _attempt(self, token: str, entry: _Claimed) -> _Outcome:
+        with log_context(outbox_entry_id=entry.id, conversation_id=entry.conversation_id):
+            return await self._attempt_logged(token, entry)
+
+    async def _attempt_logged(self, token: str, entry: _Claimed) -> _Outcome:
         started = self.clock()
         async with unit_of_work(self.sessions) as session:
             attempt = await Outbox(session).begin_send(entry.id, token, started, started + self.send_lease)

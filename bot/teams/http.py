@@ -11,6 +11,7 @@ from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from bot.logs import log_context
 from bot.settings import Settings
 from bot.teams.convert import tenant_of
 
@@ -96,7 +97,10 @@ def messages_handler(
         parsed = parse_activity(body)
         if isinstance(parsed, str):
             return problem(400, parsed)
-        activity = parsed
+        with log_context(activity_id=parsed.id, conversation_id=parsed.conversation.id):
+            return await handle(parsed, request)
+
+    async def handle(activity: Activity, request: web.Request) -> web.StreamResponse:
         auth_header = request.headers.get("Authorization", "")
         try:
             auth = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
