@@ -149,10 +149,15 @@ def create_app(
         if run_scheduler:
             jobs.start()
         yield
+        # Shutdown (SIGTERM): no job starts any more; the outbox's send in flight finishes and is
+        # recorded, rather than lapse into an 'unknown' dead letter, and the rest of its claims go
+        # back; only then does the scheduler stop, which cancels whatever job still runs (a
+        # schedule run is one transaction, rolled back, its tasks left due for the next process).
+        if jobs.running:
+            jobs.pause()
+        await outbox.stop(grace=60)
         if jobs.running:
             jobs.shutdown(wait=False)
-        # a send in flight finishes and is recorded, rather than lapse into an 'unknown' dead letter
-        await outbox.stop(grace=60)
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(scheduler)

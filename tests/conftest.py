@@ -104,6 +104,7 @@ def connector(connector_thread: FakeConnector) -> FakeConnector:
     connector_thread.clear()
     connector_thread.faults.clear()
     connector_thread.roster_gate = None
+    connector_thread.send_delay = 0.0
     return connector_thread
 
 

@@ -66,6 +66,8 @@ class FakeConnector:
     # set when a roster lookup arrives; while `roster_gate` is set, lookups wait until it opens
     roster_asked: threading.Event = field(default_factory=threading.Event)
     roster_gate: threading.Event | None = None
+    # seconds every successful post or update takes (a slow Teams, for shutdown tests)
+    send_delay: float = 0.0
 
     def hold_roster(self) -> threading.Event:
         """Roster lookups wait until the returned event is set (or 30 s pass)."""
@@ -124,6 +126,8 @@ class FakeConnector:
                 headers=headers,
             )
         body = await request.json() if request.can_read_body else {}
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         activity_id = request.match_info.get("activity_id")
         with self._lock:
             new_id = activity_id if request.method == "PUT" else f"activity-{next(self._ids)}"
