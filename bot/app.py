@@ -11,12 +11,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import telemetry
 from bot.dialogs import build_router
 from bot.dialogs.engine import Engine
 from bot.services import task_handlers
 from bot.services.files import FileService
 from bot.services.maintenance import prune_processed_activities
 from bot.services.meetings import ICS_KIND, calendar_provider, extend_horizons
+from bot.services.outbox import sample_depth
 from bot.services.schedule import TaskHandler, TaskRunner
 from bot.settings import Settings
 from bot.storage import db
@@ -145,6 +147,17 @@ def create_app(
             replace_existing=True,
             coalesce=True,
         )
+        if settings.appinsights_connection_string.get_secret_value():
+            jobs.add_job(
+                sample_depth,
+                "interval",
+                seconds=telemetry.SAMPLE_SECONDS,
+                args=[app[SESSIONS]],
+                id="outbox-depth",
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+            )
         app[SCHEDULER] = jobs
         if run_scheduler:
             jobs.start()

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot import logs
+from bot import logs, telemetry
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot.cli")
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     logs.configure(settings.logs_as_json)
+    telemetry.configure(settings.appinsights_connection_string.get_secret_value())
     if args.demo and settings.is_production:
         print("forumbot: --demo seeds invented members and is refused in production", file=sys.stderr)
         return 2

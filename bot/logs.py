@@ -108,3 +108,5 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     for name in ("apscheduler", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
+    # the Azure SDK (telemetry's exporter) logs every request it makes at INFO
+    logging.getLogger("azure").setLevel(logging.WARNING)

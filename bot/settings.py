@@ -199,6 +199,14 @@ class Settings(BaseSettings):
             "Empty: a random key per process (development only)."
         ),
     )
+    appinsights_connection_string: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING"),
+        description=(
+            "Application Insights' connection string: metrics (and traces of outgoing calls) are "
+            "exported to Azure Monitor with OpenTelemetry; empty: telemetry off."
+        ),
+    )
     log_format: str = Field(
         default="",
         validation_alias=AliasChoices("FORUMBOT_LOG_FORMAT"),

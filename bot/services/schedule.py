@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import telemetry
 from bot.logs import log_context
 from bot.storage.db import unit_of_work
 from bot.storage.schedule import Schedule, TaskView
@@ -76,6 +77,7 @@ class TaskRunner:
                         row.last_error = f"{type(error).__name__}: {error}"[:2000]
                         continue
                     schedule.finish(row, outcome, moment)
+                    telemetry.TASKS.add(1, {"kind": row.kind, "outcome": str(outcome)})
                     finished += 1
             done += finished
             if len(rows) < self.batch or finished == 0:
