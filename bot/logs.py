@@ -98,15 +98,21 @@ def handler(json_lines: bool, stream: Any = None) -> logging.Handler:
 
 
 def configure(json_lines: bool, level: int = logging.INFO) -> None:
-    """Every log line to standard error, as JSON lines or text; replaces earlier configuration."""
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler(json_lines))
-    root.setLevel(level)
-    # Every second's outbox run, migration plugins and botbuilder's unknown-field notes are noise.
-    for name in ("apscheduler", "alembic"):
+    """Every log line to standard error, as JSON lines or text; replaces what an earlier call set
+    up. Like logging.basicConfig it leaves alone a process whose logging someone else configured
+    (a test runner, an embedding program)."""
+    # Every second's outbox run, migration plugins and botbuilder's unknown-field notes are noise,
+    # and the Azure SDK (telemetry's exporter) logs every request it makes at INFO.
+    for name in ("apscheduler", "alembic", "azure"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
-    # the Azure SDK (telemetry's exporter) logs every request it makes at INFO
-    logging.getLogger("azure").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "forumbot", False)]
+    if len(ours) < len(root.handlers):
+        return
+    for old in ours:
+        root.removeHandler(old)
+    made = handler(json_lines)
+    made.forumbot = True  # type: ignore[attr-defined]
+    root.addHandler(made)
+    root.setLevel(level)
