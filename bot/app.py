@@ -11,12 +11,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import telemetry
 from bot.dialogs import build_router
 from bot.dialogs.engine import Engine
 from bot.services import task_handlers
 from bot.services.files import FileService
 from bot.services.maintenance import prune_processed_activities
 from bot.services.meetings import ICS_KIND, calendar_provider, extend_horizons
+from bot.services.outbox import sample_depth
 from bot.services.polls import CSV_KIND, csv_provider, refresh_polls
 from bot.services.schedule import TaskHandler, TaskRunner
 from bot.settings import Settings
@@ -42,15 +44,27 @@ class SchemaOutdated(RuntimeError):
 
 
 async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
-    """Apply migrations in development; in production refuse an outdated schema. Seed agencies."""
+    """Apply migrations in development; in production refuse an outdated schema. Seed agencies.
+
+    A schema newer than this code (a rollout migrated the database for the next version while this
+    one still runs or restarts) is served on, as the previous version's is kept working."""
     if not await db.schema_is_current(engine):
-        if settings.is_production:
+        if await db.schema_is_newer(engine):
+            current, head = await db.schema_state(engine)
+            log.warning(
+                "The database is at schema %s, newer than this version's %s: serving on "
+                "(a rollout is under way, or this version was rolled back)",
+                current,
+                head,
+            )
+        elif settings.is_production:
             current, head = await db.schema_state(engine)
             raise SchemaOutdated(
                 f"The database is at schema {current or 'none'}, the code needs {head}. "
                 "Run `forumbot db upgrade` first."
             )
-        await db.upgrade(engine)
+        else:
+            await db.upgrade(engine)
     async with db.unit_of_work(db.session_factory(engine)) as session:
         await Agencies(session).seed(settings.agency_entries())
 
@@ -145,14 +159,30 @@ def create_app(
             replace_existing=True,
             coalesce=True,
         )
+        if settings.appinsights_connection_string.get_secret_value():
+            jobs.add_job(
+                sample_depth,
+                "interval",
+                seconds=telemetry.SAMPLE_SECONDS,
+                args=[app[SESSIONS]],
+                id="outbox-depth",
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+            )
         app[SCHEDULER] = jobs
         if run_scheduler:
             jobs.start()
         yield
+        # Shutdown (SIGTERM): no job starts any more; the outbox's send in flight finishes and is
+        # recorded, rather than lapse into an 'unknown' dead letter, and the rest of its claims go
+        # back; only then does the scheduler stop, which cancels whatever job still runs (a
+        # schedule run is one transaction, rolled back, its tasks left due for the next process).
+        if jobs.running:
+            jobs.pause()
+        await outbox.stop(grace=60)
         if jobs.running:
             jobs.shutdown(wait=False)
-        # a send in flight finishes and is recorded, rather than lapse into an 'unknown' dead letter
-        await outbox.stop(grace=60)
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(scheduler)
@@ -168,7 +198,7 @@ def create_app(
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-            current = await db.schema_is_current(engine)
+            current = await db.schema_is_current(engine) or await db.schema_is_newer(engine)
         except Exception as error:
             log.warning("readiness check failed: %s", error)
             return web.json_response({"status": "database unreachable"}, status=503)

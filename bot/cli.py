@@ -8,15 +8,29 @@ import logging
 import os
 import sys
 
+from bot import logs, telemetry
 from bot.settings import DEVELOPMENT_PUBLIC_URL, Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot.cli")
 
 
 def _settings() -> Settings:
+    """The settings, or exit 2 with one line per problem, each naming the setting to fix."""
     try:
         return load_settings()
     except SettingsError as error:
-        print(f"forumbot: bad settings: {error}", file=sys.stderr)
+        count = len(error.problems)
+        print(f"forumbot: bad settings ({count} problem{'' if count == 1 else 's'}):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _unreachable(error: BaseException) -> str:
+    """What a failed first connection says, on one line, without the URL (it may hold a password)."""
+    cause = getattr(error, "orig", None) or error
+    detail = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return f"forumbot: cannot use the database (DATABASE_URL): {type(cause).__name__}: {detail}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.storage import db
 
     settings = _settings()
+    logs.configure(settings.logs_as_json)
+    telemetry.configure(settings.appinsights_connection_string.get_secret_value())
     if not os.environ.get("FORUMBOT_PUBLIC_URL") and settings.public_url == DEVELOPMENT_PUBLIC_URL:
         # in development, links to files point at the port this process serves
         settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{args.port}"})
@@ -44,13 +60,25 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         asyncio.run(check())
     except (SchemaOutdated, DemoError) as error:
         print(f"forumbot: {error}", file=sys.stderr)
         return 3
-    print(f"Forumbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
-    web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
+    except (OSError, TimeoutError, SQLAlchemyError) as error:  # unreachable, refused, unreadable
+        print(_unreachable(error), file=sys.stderr)
+        return 3
+    address = f"http://{args.host}:{args.port}/api/messages"
+    if settings.logs_as_json:
+        # every line a JSON object; no access log, whose lines would carry the callers' addresses
+        # and the paths of file links (each a key to a file while it lasts)
+        log.info("Forumbot listening on %s", address)
+        web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None)
+    else:
+        print(f"Forumbot listening on {address}", flush=True)
+        web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
     return 0
 
 
@@ -59,6 +87,7 @@ def db_upgrade(_: argparse.Namespace) -> int:
     from bot.storage.membership import Agencies
 
     settings = _settings()
+    logs.configure(settings.logs_as_json)
 
     async def upgrade() -> str | None:
         engine = db.create_engine(settings.database_url)
@@ -70,8 +99,32 @@ def db_upgrade(_: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    revision = asyncio.run(upgrade())
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        revision = asyncio.run(upgrade())
+    except (OSError, TimeoutError, SQLAlchemyError) as error:  # unreachable, refused, unreadable
+        print(_unreachable(error), file=sys.stderr)
+        return 3
     print(f"Database schema at revision {revision}.")
+    return 0
+
+
+def db_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.storage.backup import BackupError, backup_sqlite, sqlite_path
+
+    settings = _settings()
+    try:
+        made = backup_sqlite(sqlite_path(settings.database_url), Path(args.out))
+    except BackupError as error:
+        print(f"forumbot: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Backup written to {made.path}: {made.size} bytes, {made.tables} tables, "
+        f"schema at revision {made.revision or 'none'}."
+    )
     return 0
 
 
@@ -127,6 +180,15 @@ def parser() -> argparse.ArgumentParser:
         "upgrade", help="apply migrations", description="Apply the schema migrations and seed agencies."
     )
     upgrade.set_defaults(func=db_upgrade)
+    backup = database_commands.add_parser(
+        "backup",
+        help="copy the SQLite database while the bot runs",
+        description="Copy the SQLite database to FILE with SQLite's online backup API: safe while "
+        "the bot runs, which goes on answering. Restore by stopping the bot and putting the copy "
+        "in the database's place. For PostgreSQL use the server's backups or pg_dump.",
+    )
+    backup.add_argument("--out", required=True, metavar="FILE", help="where to write the copy (replaced)")
+    backup.set_defaults(func=db_backup)
 
     app_package = commands.add_parser("manifest", help="Teams app package", description="Teams app package.")
     app_package_commands = app_package.add_subparsers(dest="manifest_command", required=True)
@@ -154,11 +216,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every second's outbox run, migration plugins and botbuilder's unknown-field notes are noise.
-    for name in ("apscheduler", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
+    logs.configure(json_lines=False)  # until the settings say which (run, db upgrade)
     args = parser().parse_args(argv)
     result: int = args.func(args)
     return result

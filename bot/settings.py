@@ -16,10 +16,13 @@ from pydantic import (
     Field,
     SecretStr,
     TypeAdapter,
+    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.domain.files import MIN_SECRET_BYTES
 from bot.i18n import FORUM_TIMEZONE
@@ -35,7 +38,14 @@ class Environment(StrEnum):
 
 
 class SettingsError(ValueError):
-    """The settings cannot run the service; the message says which setting to fix."""
+    """The settings cannot run the service; each problem names the setting to fix."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 def _default_database_url() -> str:
@@ -82,12 +92,15 @@ class Settings(BaseSettings):
     app_type: str = Field(
         default="MultiTenant",
         validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE"),
-        description="MultiTenant, SingleTenant or UserAssignedMSI.",
+        description=(
+            "MultiTenant, SingleTenant or UserAssignedMSI (the bot's identity is a user-assigned "
+            "managed identity, MicrosoftAppId its client id: no password)."
+        ),
     )
     app_tenant_id: str = Field(
         default="",
         validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"),
-        description="The tenant of a SingleTenant app registration.",
+        description="The tenant of a SingleTenant app registration or a UserAssignedMSI identity.",
     )
     database_url: str = Field(
         default_factory=_default_database_url,
@@ -186,6 +199,22 @@ class Settings(BaseSettings):
             "Empty: a random key per process (development only)."
         ),
     )
+    appinsights_connection_string: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING"),
+        description=(
+            "Application Insights' connection string: metrics (and traces of outgoing calls) are "
+            "exported to Azure Monitor with OpenTelemetry; empty: telemetry off."
+        ),
+    )
+    log_format: str = Field(
+        default="",
+        validation_alias=AliasChoices("FORUMBOT_LOG_FORMAT"),
+        description=(
+            "json (one JSON object a line, with the activity, conversation and outbox entry ids) or "
+            "text; empty: json in production, text in development."
+        ),
+    )
     file_link_minutes: int = Field(
         default=15,
         gt=0,
@@ -230,8 +259,48 @@ class Settings(BaseSettings):
             "sqlite+aiosqlite": "sqlite+aiosqlite",
         }
         if not rest or scheme not in drivers:
-            raise ValueError("DATABASE_URL must be a postgresql:// or sqlite:// URL")
-        return f"{drivers[scheme]}://{rest}"
+            raise ValueError(
+                "must be a postgresql://user:password@host/database or sqlite:///path URL "
+                f"(this one starts with {scheme + '://' if rest else 'no scheme'})"
+            )
+        url = f"{drivers[scheme]}://{rest}"
+        try:  # the value itself is never shown: it may hold a password
+            parsed = make_url(url)
+            _ = parsed.port
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "is not a URL that can be read (check the port and the special characters, "
+                "which must be %-encoded in the password)"
+            ) from None
+        if parsed.get_backend_name() == "sqlite" and not parsed.database:
+            raise ValueError(
+                "names no SQLite file: sqlite:///relative/path.db or sqlite:////absolute/path.db"
+            )
+        return url
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("", "json", "text"):
+            raise ValueError("must be json or text (empty: json in production, text in development)")
+        return value
+
+    @field_validator("app_type")
+    @classmethod
+    def _app_type(cls, value: str) -> str:
+        """botbuilder reads the type case-insensitively, and anything unknown as MultiTenant."""
+        for known in APP_TYPES:
+            if value.strip().lower() == known.lower():
+                return known
+        raise ValueError("must be " + ", ".join(APP_TYPES[:-1]) + " or " + APP_TYPES[-1])
+
+    @field_validator("agencies_file", "industries_file")
+    @classmethod
+    def _named_file(cls, value: Path) -> Path:
+        """Read and checked at start, so that a missing or broken file stops the start, not a turn."""
+        _read_named_entries(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -281,40 +350,50 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _production_needs_credentials(self) -> Settings:
+    def _complete(self) -> Settings:
+        """Every problem of the combination of settings at once, one line each."""
+        problems = []
+        needs_tenant = self.app_type in ("SingleTenant", "UserAssignedMSI")
         if self.env is Environment.PRODUCTION:
+            needs_password = self.app_type != "UserAssignedMSI"
             missing = [
                 name
-                for name, value in (
-                    ("MicrosoftAppId", self.app_id),
-                    ("MicrosoftAppPassword", self.app_password),
+                for name, value, needed in (
+                    ("MicrosoftAppId", self.app_id, True),
+                    ("MicrosoftAppPassword", self.app_password, needs_password),
                 )
-                if not value
+                if needed and not value
             ]
             if missing:
-                raise ValueError(
+                problems.append(
                     "FORUMBOT_ENV=production needs "
                     + " and ".join(missing)
                     + ": without them Bot Framework authentication is off"
                 )
-        if self.app_id and not GUID.match(self.app_id):
-            raise ValueError("MicrosoftAppId must be a GUID")
-        return self
-
-    @model_validator(mode="after")
-    def _production_needs_file_links(self) -> Settings:
-        if self.env is Environment.PRODUCTION:
             if not self.file_link_secret.get_secret_value():
-                raise ValueError(
+                problems.append(
                     "FORUMBOT_ENV=production needs FORUMBOT_FILE_LINK_SECRET "
                     f"(at least {MIN_SECRET_BYTES} random bytes, e.g. the output of "
                     "`openssl rand -base64 48`): it signs the links to files the bot hands out"
                 )
             if urlsplit(self.public_url).scheme != "https":
-                raise ValueError(
+                problems.append(
                     "FORUMBOT_ENV=production needs FORUMBOT_PUBLIC_URL, the bot's public https:// "
                     "address: links to files start with it"
                 )
+        elif needs_tenant and not self.app_id:
+            problems.append(f"MicrosoftAppType={self.app_type} needs MicrosoftAppId")
+        if self.app_id and not GUID.match(self.app_id):
+            problems.append("MicrosoftAppId must be a GUID")
+        if needs_tenant and not self.app_tenant_id:
+            problems.append(
+                f"MicrosoftAppType={self.app_type} needs MicrosoftAppTenantId, the tenant of the "
+                + ("managed identity" if self.app_type == "UserAssignedMSI" else "app registration")
+            )
+        if self.app_tenant_id and not GUID.match(self.app_tenant_id):
+            problems.append("MicrosoftAppTenantId must be a GUID")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     def agency_entries(self) -> list[dict[str, str]]:
@@ -335,22 +414,53 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
 
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (not self.log_format and self.is_production)
+
+
+def _read_named_entries(path: Path) -> list[NamedEntry]:
+    """The file's entries; ValueError saying in one line what is wrong with it."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        return _NAMED_LIST.validate_json(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        detail = f"{where}: {first['msg']}" if where else first["msg"]
+        raise ValueError(f"{path} is not a JSON list of {{code, sv, en}}: {detail}{more}") from None
+
 
 def _named_entries(setting: str, path: Path) -> list[NamedEntry]:
     try:
-        return _NAMED_LIST.validate_json(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise SettingsError(f"{setting} {path}: {error}") from None
+        return _read_named_entries(path)
+    except ValueError as error:
+        raise SettingsError(f"{setting}: {error}") from None
+
+
+def _setting_name(field: str) -> str:
+    """The environment variable that sets a field, as the operator knows it."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices) and alias.choices and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return field
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings; a bad value raises SettingsError with a message for the operator."""
-    from pydantic import ValidationError
-
+    """Read settings; bad values raise SettingsError with one problem per setting, each naming it."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in error.errors()
-        )
+        problems: list[str] = []
+        for item in error.errors():
+            message = str(item["msg"]).removeprefix("Value error, ")
+            if item["loc"]:
+                problems.append(f"{_setting_name(str(item['loc'][0]))}: {message}")
+            else:  # the combination of settings: its own lines name the settings
+                problems.extend(line for line in message.splitlines() if line.strip())
         raise SettingsError(problems) from None

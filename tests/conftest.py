@@ -121,6 +121,8 @@ def connector(connector_thread: FakeConnector) -> FakeConnector:
     connector_thread.clear()
     connector_thread.faults.clear()
     connector_thread.roster_gate = None
+    connector_thread.send_delay = 0.0
+    connector_thread.limit_like_teams(False)
     return connector_thread
 
 

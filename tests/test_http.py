@@ -42,6 +42,34 @@ async def test_readiness_fails_while_migrations_are_pending(bot: Harness) -> Non
     assert await bot.get("/readyz") == (200, {"status": "ready"})
 
 
+async def test_a_schema_newer_than_the_code_is_served_during_a_rollout(bot: Harness) -> None:
+    """A rollout migrates the database for the next version before the replicas move: the running
+    version stays ready on the schema it does not know, and a restart of it starts."""
+    from sqlalchemy import text
+
+    from bot.app import DB_ENGINE, prepare_database
+    from bot.settings import Environment
+    from bot.storage import db
+
+    assert bot.app is not None
+    engine = bot.app[DB_ENGINE]
+    _, head = await db.schema_state(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999_next_version'"))
+    try:
+        assert await db.schema_is_newer(engine)
+        assert not await db.schema_is_current(engine)
+        assert await bot.get("/readyz") == (200, {"status": "ready"})
+        production = bot.settings.model_copy(update={"env": Environment.PRODUCTION})
+        assert production.is_production
+        await prepare_database(production, engine)  # no SchemaOutdated, no attempt to migrate
+        assert (await db.schema_state(engine))[0] == "9999_next_version"
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+    assert not await db.schema_is_newer(engine)
+
+
 async def test_missing_or_wrong_content_type_is_415(bot: Harness) -> None:
     body = json.dumps(teams.message(teams.personal, bot.connector.url, STRANGER, "hjälp"))
     assert (await bot.post_raw(body))[0] == 415

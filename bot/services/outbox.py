@@ -52,8 +52,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import telemetry
 from bot.cards.outbox import DeadLetter
 from bot.domain.pacing import Pacer, RetrySchedule, parse_retry_after
+from bot.logs import log_context
 from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.outbox import Outbox
@@ -205,15 +207,17 @@ class OutboxDelivery:
                 per_conversation=self.per_conversation,
             )
         for row in lapsed:
-            if row.status == "dead":
-                log.error(
-                    "outbox entry %s (%s): its worker stopped while sending; dead letter 'unknown', "
-                    "not resent, since it may have reached Teams",
-                    row.id,
-                    row.idempotency_key,
-                )
-            else:
-                log.warning("outbox entry %s: its worker stopped while updating; queued again", row.id)
+            with log_context(outbox_entry_id=row.id, conversation_id=row.conversation_id):
+                if row.status == "dead":
+                    telemetry.DEAD_LETTERS.add(1, {"reason": "unknown"})
+                    log.error(
+                        "outbox entry %s (%s): its worker stopped while sending; dead letter 'unknown', "
+                        "not resent, since it may have reached Teams",
+                        row.id,
+                        row.idempotency_key,
+                    )
+                else:
+                    log.warning("outbox entry %s: its worker stopped while updating; queued again", row.id)
         return token, [_Claimed(r.id, r.conversation_id, r.reference, r.payload) for r in rows]
 
     async def _deliver(self, token: str, claimed: list[_Claimed]) -> int:
@@ -256,6 +260,10 @@ class OutboxDelivery:
             await Outbox(session).release([entry.id for entry in entries], token, not_before)
 
     async def _attempt(self, token: str, entry: _Claimed) -> _Outcome:
+        with log_context(outbox_entry_id=entry.id, conversation_id=entry.conversation_id):
+            return await self._attempt_logged(token, entry)
+
+    async def _attempt_logged(self, token: str, entry: _Claimed) -> _Outcome:
         started = self.clock()
         async with unit_of_work(self.sessions) as session:
             attempt = await Outbox(session).begin_send(entry.id, token, started, started + self.send_lease)
@@ -304,8 +312,11 @@ class OutboxDelivery:
                 reason = "refused" if result.failure is Failure.REFUSED else "error"
             elif attempt >= self.max_attempts:
                 reason = "exhausted"
+            if result.status == 429:
+                telemetry.THROTTLED.add(1)
             if reason:
                 settled = await outbox.mark_dead(entry.id, token, reason, error)
+                telemetry.DEAD_LETTERS.add(1, {"reason": reason})
                 log.error(
                     "outbox entry %s dead (%s) after %s attempt(s): %s", entry.id, reason, attempt, error
                 )
@@ -407,3 +418,17 @@ class OutboxService:
     async def counts(self) -> dict[str, int]:
         """How many entries are in each state (queued, claimed, sending, sent, dead, dismissed)."""
         return await self.outbox.counts()
+
+
+async def sample_depth(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The outbox's depth, its oldest message's age and its dead letters, for telemetry. Ages are
+    by the wall clock, as the entries' creation times are."""
+    async with sessions() as session:
+        queued, oldest, dead = await Outbox(session).depth()
+    moment = datetime.now(UTC)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    telemetry.latest.queued = queued
+    telemetry.latest.dead = dead
+    telemetry.latest.oldest_age_seconds = max(0.0, (moment - oldest).total_seconds()) if oldest else 0.0
+    telemetry.latest.at = moment

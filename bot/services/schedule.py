@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import telemetry
+from bot.logs import log_context
 from bot.storage.db import unit_of_work
 from bot.storage.schedule import Schedule, TaskView
 
@@ -66,13 +68,16 @@ class TaskRunner:
                         log.error("task %s of unknown kind %s left pending", row.id, row.kind)
                         continue
                     try:
-                        async with session.begin_nested():
-                            outcome = await handler(session, schedule.view(row), moment)
+                        with log_context(task_id=row.id, task_kind=row.kind):
+                            async with session.begin_nested():
+                                outcome = await handler(session, schedule.view(row), moment)
                     except Exception as error:  # one task's failure must not undo the others
-                        log.exception("task %s (%s) failed; it stays pending", row.id, row.kind)
+                        with log_context(task_id=row.id, task_kind=row.kind):
+                            log.exception("task %s (%s) failed; it stays pending", row.id, row.kind)
                         row.last_error = f"{type(error).__name__}: {error}"[:2000]
                         continue
                     schedule.finish(row, outcome, moment)
+                    telemetry.TASKS.add(1, {"kind": row.kind, "outcome": str(outcome)})
                     finished += 1
             done += finished
             if len(rows) < self.batch or finished == 0:

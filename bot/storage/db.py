@@ -14,6 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError
@@ -204,3 +206,17 @@ async def schema_state(engine: AsyncEngine) -> tuple[str | None, str | None]:
 async def schema_is_current(engine: AsyncEngine) -> bool:
     current, head = await schema_state(engine)
     return current == head
+
+
+async def schema_is_newer(engine: AsyncEngine) -> bool:
+    """The database is at a revision this code does not ship: a later version's migration, applied
+    by a rollout while this version still serves (deployment/README.md: each migration keeps the
+    previous version working until the replicas have moved)."""
+    current, head = await schema_state(engine)
+    if current is None or current == head:
+        return False
+    try:
+        ScriptDirectory.from_config(_alembic_config()).get_revision(current)
+    except (CommandError, RevisionError):
+        return True
+    return False

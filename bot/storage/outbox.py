@@ -352,6 +352,19 @@ class Outbox:
             found[str(purpose)] = known
         return found
 
+    async def depth(self) -> tuple[int, datetime | None, int]:
+        """(messages queued, when the oldest of them was queued, dead letters)."""
+        row = (
+            await self.session.execute(
+                select(
+                    func.count().filter(OutboxMessage.status == "queued"),
+                    func.min(OutboxMessage.created_at).filter(OutboxMessage.status == "queued"),
+                    func.count().filter(OutboxMessage.status == "dead"),
+                )
+            )
+        ).one()
+        return int(row[0] or 0), row[1], int(row[2] or 0)
+
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
@@ -11,6 +12,8 @@ from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from bot import telemetry
+from bot.logs import log_context
 from bot.settings import Settings
 from bot.teams.convert import tenant_of
 
@@ -96,7 +99,16 @@ def messages_handler(
         parsed = parse_activity(body)
         if isinstance(parsed, str):
             return problem(400, parsed)
-        activity = parsed
+        started = time.perf_counter()
+        with log_context(activity_id=parsed.id, conversation_id=parsed.conversation.id):
+            response = await handle(parsed, request)
+        telemetry.TURN_DURATION.record(
+            (time.perf_counter() - started) * 1000,
+            {"activity_type": str(parsed.type), "status": response.status},
+        )
+        return response
+
+    async def handle(activity: Activity, request: web.Request) -> web.StreamResponse:
         auth_header = request.headers.get("Authorization", "")
         try:
             auth = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)

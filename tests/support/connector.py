@@ -3,7 +3,9 @@
 It runs on its own thread and event loop, so that it answers even while the bot's loop is busy
 (botbuilder fetches OpenID metadata with a blocking call). It records what the bot sends,
 updates and deletes, answers roster calls, serves OpenID metadata and signing keys, and can be
-told to fail the next requests with a status (and Retry-After) or to hang.
+told to fail the next requests with a status (and Retry-After) or to hang. With `teams_limits` it
+enforces Teams' documented limits for bots (per conversation 7 messages a second, 8 in 2 s and 60
+in 30 s; 50 a second per app and tenant) and answers 429 with Retry-After beyond them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +29,20 @@ class Fault:
     retry_after: float | None = None
     times: int = 1
     delay: float = 0.0
+
+
+CONVERSATION_WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0))
+APP_WINDOWS = ((50, 1.0),)
+
+
+def _over(times: deque[float], windows: tuple[tuple[int, float], ...], now: float) -> float:
+    """Seconds until one more message fits every window; 0 when it fits now."""
+    wait = 0.0
+    for limit, seconds in windows:
+        recent = [t for t in times if t > now - seconds]
+        if len(recent) >= limit:
+            wait = max(wait, recent[-limit] + seconds - now)
+    return wait
 
 
 @dataclass
@@ -66,6 +85,37 @@ class FakeConnector:
     # set when a roster lookup arrives; while `roster_gate` is set, lookups wait until it opens
     roster_asked: threading.Event = field(default_factory=threading.Event)
     roster_gate: threading.Event | None = None
+    # seconds every successful post or update takes (a slow Teams, for shutdown tests)
+    send_delay: float = 0.0
+    # Teams' rate limits enforced (429 with Retry-After beyond them), and how often they were
+    teams_limits: bool = False
+    throttled: int = 0
+    _sent_to: dict[str, deque[float]] = field(default_factory=dict)
+    _sent_all: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+
+    def limit_like_teams(self, on: bool = True) -> None:
+        """Enforce Teams' limits (or stop), from a clean slate."""
+        with self._lock:
+            self.teams_limits = on
+            self.throttled = 0
+            self._sent_to.clear()
+            self._sent_all.clear()
+
+    def _throttle(self, conversation_id: str) -> float:
+        """With `teams_limits`: seconds the sender must wait (and the request is refused), or 0
+        (and the message counts towards the limits)."""
+        if not self.teams_limits:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            mine = self._sent_to.setdefault(conversation_id, deque(maxlen=60))
+            wait = max(_over(mine, CONVERSATION_WINDOWS, now), _over(self._sent_all, APP_WINDOWS, now))
+            if wait > 0:
+                self.throttled += 1
+                return wait
+            mine.append(now)
+            self._sent_all.append(now)
+            return 0.0
 
     def hold_roster(self) -> threading.Event:
         """Roster lookups wait until the returned event is set (or 30 s pass)."""
@@ -113,6 +163,14 @@ class FakeConnector:
             return fault
 
     async def _activity(self, request: web.Request) -> web.Response:
+        if request.method in ("POST", "PUT"):
+            wait = self._throttle(request.match_info["conversation_id"])
+            if wait:
+                return web.json_response(
+                    {"error": {"code": "TooManyRequests", "message": "Teams' rate limit"}},
+                    status=429,
+                    headers={"Retry-After": str(math.ceil(wait))},
+                )
         fault = self._next_fault()
         if fault:
             if fault.delay:
@@ -124,6 +182,8 @@ class FakeConnector:
                 headers=headers,
             )
         body = await request.json() if request.can_read_body else {}
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         activity_id = request.match_info.get("activity_id")
         with self._lock:
             new_id = activity_id if request.method == "PUT" else f"activity-{next(self._ids)}"
