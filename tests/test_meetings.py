@@ -109,10 +109,41 @@ async def test_invalid_input_comes_back_with_errors_by_the_fields_and_values_kep
     assert await stored(bot) == []
 
 
+async def test_a_first_date_on_another_weekday_is_refused_by_the_field(bot: Harness) -> None:
+    await forum(bot)
+    # Tuesdays, from Thursday 3 December: the series would silently begin on Tuesday the 8th
+    response = await set_up(bot, first_date="2026-12-03")
+    (card,) = response.updated_cards
+    said = "Första mötet blir tisdag 8 december 2026 – välj ett datum som är en tisdag eller byt veckodag."
+    assert said == SV("meeting.form.first_date_weekday", date="tisdag 8 december 2026", weekday="tisdag")
+    ids = [block.get("id") for block in card["body"]]
+    assert card["body"][ids.index("first_date") + 1]["text"] == said
+    assert card["body"][ids.index("first_date")]["value"] == "2026-12-03"
+    assert await stored(bot) == []
+
+    # every other week likewise; in English, the same
+    token = send_button(card)["data"]["form_token"]
+    await bot.say(COORDINATOR, "language english")
+    biweekly = {**SERIES, "form_token": token, "recurrence": "biweekly", "first_date": "2026-12-03"}
+    response = await bot.submit(COORDINATOR, biweekly, reply_to_id="form-card")
+    assert EN(
+        "meeting.form.first_date_weekday", date="Tuesday 8 December 2026", weekday="Tuesday"
+    ) in card_text(response.updated_cards[0])
+    assert await stored(bot) == []
+
+    # a monthly series counts from its first date, whatever weekday it is: the first Tuesday of a
+    # month from Thursday 3 December is 5 January
+    monthly = {**biweekly, "recurrence": "monthly_first"}
+    response = await bot.submit(COORDINATOR, monthly, reply_to_id="form-card")
+    assert "Tuesday 5 January 2027" in card_text(response.updated_cards[0])
+    assert (await stored(bot))[0].day == date(2027, 1, 5)
+
+
 async def test_holidays_are_listed_and_each_is_skipped_or_moved(bot: Harness) -> None:
     await forum(bot)
     data = await series_form(bot)
-    response = await bot.submit(COORDINATOR, {**data, "weekday": "3"}, reply_to_id="form-card")
+    thursdays = {**data, "weekday": "3", "first_date": "2026-12-03"}
+    response = await bot.submit(COORDINATOR, thursdays, reply_to_id="form-card")
     (card,) = response.updated_cards
     text = card_text(card)
     assert "torsdag 24 december 2026 (Julafton)" in text

@@ -173,7 +173,9 @@ async def test_the_series_form_offers_the_default_plan_and_a_custom_one_fires_at
 
 async def test_the_plan_rides_along_through_the_holidays_card(bot: Harness) -> None:
     await forum(bot)
-    response = await set_up_with(bot, weekday="3", reminder_agenda_days="4", reminder_short_on="false")
+    response = await set_up_with(
+        bot, weekday="3", first_date="2026-12-03", reminder_agenda_days="4", reminder_short_on="false"
+    )
     (holidays,) = response.updated_cards
     confirm = button(holidays, "meeting.series_submit")
     assert (confirm["reminder_agenda_days"], confirm["reminder_short_on"]) == ("4", "false")

@@ -119,7 +119,12 @@ async def test_on_the_autumn_change_a_meeting_at_half_past_two_is_reminded_once(
 
 async def test_a_skipped_holiday_gets_no_reminders(bot: Harness) -> None:
     await forum(bot)
-    data_fields = {"weekday": "3", "holidays_chosen": True, "holiday_2026-12-24": "skip"}
+    data_fields = {
+        "weekday": "3",
+        "first_date": "2026-12-03",
+        "holidays_chosen": True,
+        "holiday_2026-12-24": "skip",
+    }
     await set_up(bot, **data_fields)  # Thursdays; Julafton and Nyårsafton skipped
     async with bot.sessions() as session:
         christmas = await session.scalar(

@@ -173,8 +173,10 @@ def series_form_card(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     form_token: str,
+    first_meeting: date | None = None,
 ) -> Card:
-    """A new meeting series: what, how often, when and where. Values come back with their errors."""
+    """A new meeting series: what, how often, when and where. Values come back with their errors;
+    `first_meeting` is the day the first meeting would be, when the first date is another weekday."""
     values = values or {}
     errors = errors or {}
     body: list[dict[str, Any]] = [
@@ -206,7 +208,7 @@ def series_form_card(
             required=True,
             kind="Date",
         ),
-        *field_error(t, errors, "first_date"),
+        *first_date_error(t, errors, first_meeting),
         _input(
             "start_time",
             t("meeting.form.start_time"),
@@ -234,6 +236,18 @@ def series_form_card(
         cancel_button(t("common.cancel"), form_token=form_token),
     ]
     return card(body, actions)
+
+
+def first_date_error(
+    t: Translator, errors: dict[str, str], first_meeting: date | None
+) -> list[dict[str, Any]]:
+    """The first date's error; one that is not the series' weekday says when the first meeting
+    would be."""
+    if first_meeting is None or "first_date" not in errors:
+        return field_error(t, errors, "first_date")
+    weekday = t(f"meeting.weekday.{first_meeting.weekday()}")
+    message = t(errors["first_date"], date=t.date_long(first_meeting), weekday=weekday)
+    return [text(message, color="Attention")]
 
 
 def holidays_card(

@@ -130,7 +130,11 @@ def register(router: Router) -> None:
         if result.outcome is Outcome.INVALID and result.form is not None:
             ctx.replace_card(
                 cards.series_form_card(
-                    ctx.t, values=result.form.values, errors=result.form.errors, form_token=data.form_token
+                    ctx.t,
+                    values=result.form.values,
+                    errors=result.form.errors,
+                    form_token=data.form_token,
+                    first_meeting=result.form.first_meeting,
                 )
             )
         elif result.outcome is Outcome.HOLIDAYS and result.form is not None:
