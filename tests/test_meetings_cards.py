@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from bot.cards import meetings as cards
-from bot.domain.meetings import BeforeStart, ReminderPlan, WorkingDaysBefore, plan_values
+from bot.domain.meetings import BeforeStart, Recurrence, ReminderPlan, WorkingDaysBefore, plan_values
 from bot.i18n import Translator
 from tests.support.harness import card_text
 
@@ -93,6 +93,35 @@ def every_card(t: Translator) -> dict[str, dict]:
         ),
         "end_series_none": cards.end_series_card(t, []),
         "series_ended": cards.series_ended_card(t, title="Möte", cancelled=1, note="Ersätts"),
+        "form_first_date": cards.series_form_card(
+            t,
+            values={"first_date": "2026-12-03"},
+            errors={"first_date": "meeting.form.first_date_weekday"},
+            form_token="t",
+            first_meeting=date(2026, 12, 8),
+        ),
+        "series_announced": cards.series_announced_card(
+            t,
+            cards.SeriesAnnouncementView(
+                4,
+                "Möte",
+                Recurrence.MONTHLY_LAST,
+                3,
+                time(9),
+                time(10, 30),
+                "Stadshuset",
+                "https://teams.example/meet/1",
+                "torsdag 31 december 2026 kl. 09.00–10.30",
+                date(2026, 12, 31),
+                CUSTOM,
+            ),
+        ),
+        "series_announced_bare": cards.series_announced_card(
+            t,
+            cards.SeriesAnnouncementView(
+                4, "Möte", Recurrence.WEEKLY, 1, time(9), time(10), None, None, None, None, ReminderPlan()
+            ),
+        ),
     }
 
 

@@ -442,6 +442,52 @@ def end_series_card(t: Translator, rows: list[SeriesRow]) -> Card:
     return card(body)
 
 
+@dataclass(frozen=True)
+class SeriesAnnouncementView:
+    """A new series as the forum channel reads of it; its first meeting written in the reader's
+    language (None: none held within the stored weeks)."""
+
+    series_id: int
+    title: str
+    recurrence: Recurrence
+    weekday: int
+    start: time
+    end: time
+    place: str | None
+    teams_link: str | None
+    first_meeting: str | None
+    first_day: date | None
+    plan: ReminderPlan
+
+
+def recurrence_words(t: Translator, recurrence: Recurrence, weekday: int) -> str:
+    """'Varje tisdag', 'Varannan tisdag', 'Första tisdagen i varje månad'."""
+    return t(f"meeting.announce.every.{recurrence.value}", weekday=t(f"meeting.weekday.{weekday}"))
+
+
+def series_announced_card(t: Translator, view: SeriesAnnouncementView) -> Card:
+    """What the forum reads when a series is set up: how often, when, where, the first meeting,
+    and how to find its meetings and put them in a calendar."""
+    pairs = [
+        (t("meeting.form.recurrence"), recurrence_words(t, view.recurrence, view.weekday)),
+        (t("meeting.announce.time"), f"{_clock(t, view.start)}–{_clock(t, view.end)}"),
+    ]
+    if view.place:
+        pairs.append((t("meeting.place"), view.place))
+    if view.teams_link:
+        pairs.append((t("meeting.teams_link"), f"[{t('meeting.join')}]({view.teams_link})"))
+    if view.first_meeting:
+        pairs.append((t("meeting.announce.first"), view.first_meeting))
+    body: list[dict[str, Any]] = [
+        heading(t("meeting.announce.title", title=view.title)),
+        facts(pairs),
+        text(plan_words(t, view.plan), subtle=True),
+    ]
+    if view.first_day is not None:
+        body.append(text(t("meeting.announce.pointer", date=view.first_day.isoformat())))
+    return card(body, [submit(t("meeting.calendar"), "meeting.calendar", series_id=view.series_id)])
+
+
 def series_ended_card(t: Translator, *, title: str, cancelled: int, note: str | None) -> Card:
     """What the forum reads when a series ends."""
     body = [heading(t("meeting.end.done", title=title)), text(t.plural("meeting.end.cancelled", cancelled))]

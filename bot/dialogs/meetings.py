@@ -146,12 +146,16 @@ def register(router: Router) -> None:
         elif result.outcome in (Outcome.DONE, Outcome.ALREADY) and result.series is not None:
             coming = [m for m in await meetings.coming(50) if m.series_id == result.series.id]
             key = "meeting.created" if result.outcome is Outcome.DONE else "meeting.already_created"
+            intro = cards.plan_words(ctx.t, result.series.plan)
+            if result.outcome is Outcome.DONE:
+                told = "meeting.created_announced" if result.announced else "meeting.created_no_channel"
+                intro = f"{ctx.t(told)}\n\n{intro}"
             ctx.replace_card(
                 cards.list_card(
                     ctx.t,
                     ctx.t(key, title=result.series.title),
                     meetings.rows(ctx.t, coming[:8]),
-                    intro=cards.plan_words(ctx.t, result.series.plan),
+                    intro=intro,
                 )
             )
         else:

@@ -116,6 +116,7 @@ class SeriesResult:
     form: SeriesForm | None = None
     series: SeriesView | None = None
     conflicts: list[tuple[date, str]] = field(default_factory=list)
+    announced: bool = False  # the new series was posted into the forum channel
 
 
 class MeetingService:
@@ -173,7 +174,8 @@ class MeetingService:
             return await self._made_by(again) if again else SeriesResult(Outcome.STALE_FORM)
         series = await self._create(coordinator, form.draft, choices, checked.form.token)
         await self.forms.set_result(checked.form, series.id)
-        return SeriesResult(Outcome.DONE, form=form, series=series)
+        announced = await self._announce_series(series)
+        return SeriesResult(Outcome.DONE, form=form, series=series, announced=announced)
 
     async def _made_by(self, form: FormView) -> SeriesResult:
         series = await self.repo.series(form.result_id) if form.result_id is not None else None
@@ -211,6 +213,36 @@ class MeetingService:
         await self.extend(series)
         await self.replan_extra()  # they follow the newest series' plan
         return series
+
+    async def _announce_series(self, series: SeriesView) -> bool:
+        """The new series as a post in the forum channel: how often, when and where, its first
+        meeting, and how to find it; False when no forum channel is linked."""
+        first = next((m for m in await self.repo.of_series(series.id) if m.held), None)
+        rule = series.rule
+
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            view = cards.SeriesAnnouncementView(
+                series_id=series.id,
+                title=series.title,
+                recurrence=rule.recurrence,
+                weekday=rule.weekday,
+                start=rule.start_time,
+                end=rule.end_time,
+                place=series.place,
+                teams_link=series.teams_link,
+                first_meeting=self.when(t, first) if first else None,
+                first_day=first.starts_at.astimezone(self.zone).date() if first else None,
+                plan=series.plan,
+            )
+            return cards.series_announced_card(t, view)
+
+        return await self.notices.to_channel(
+            ItemRef(SERIES_ITEM, series.id),
+            Audience.of(Visibility.FORUM, series.agency_id),
+            render,
+            purpose="meeting_series.created",
+            version=series.version,
+        )
 
     # The reminder plan of a running series -------------------------------------------------
     async def plan_form(self, t: Translator, coordinator: MemberView, series: SeriesView) -> tuple[Card, Any]:
