@@ -93,6 +93,12 @@ def every_card(t: Translator) -> dict[str, dict]:
         ),
         "end_series_none": cards.end_series_card(t, []),
         "series_ended": cards.series_ended_card(t, title="Möte", cancelled=1, note="Ersätts"),
+        "end_series_confirm": cards.end_series_confirm_card(
+            t, series_id=4, title="Möte", ahead=24, note="Ersätts"
+        ),
+        "end_series_confirm_bare": cards.end_series_confirm_card(
+            t, series_id=4, title="Möte", ahead=0, note=None
+        ),
         "form_first_date": cards.series_form_card(
             t,
             values={"first_date": "2026-12-03"},

@@ -488,6 +488,27 @@ def series_announced_card(t: Translator, view: SeriesAnnouncementView) -> Card:
     return card(body, [submit(t("meeting.calendar"), "meeting.calendar", series_id=view.series_id)])
 
 
+def end_series_confirm_card(
+    t: Translator, *, series_id: int, title: str, ahead: int, note: str | None
+) -> Card:
+    """Before a series ends: how many meetings ahead will be called off; end it all the same?"""
+    body = [
+        heading(t("meeting.end.confirm_title", title=title)),
+        text(t.plural("meeting.end.confirm_body", ahead)),
+    ]
+    if note:
+        body.append(text(t("meeting.note", note=note)))
+    confirm = submit(
+        t("meeting.end.confirm"),
+        "meeting.end_series",
+        "destructive",
+        series_id=series_id,
+        note=note or "",
+        confirmed=True,
+    )
+    return card(body, [confirm, cancel_button(t("common.cancel"))])
+
+
 def series_ended_card(t: Translator, *, title: str, cancelled: int, note: str | None) -> Card:
     """What the forum reads when a series ends."""
     body = [heading(t("meeting.end.done", title=title)), text(t.plural("meeting.end.cancelled", cancelled))]

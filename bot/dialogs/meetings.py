@@ -293,8 +293,11 @@ def register_calendar(router: Router) -> None:
 
 
 class EndSeriesSubmit(SubmitData):
+    """A series' end button, and then 'Avsluta ändå' on the question it asks, with the note."""
+
     series_id: CardId
     note: Annotated[str, Field(max_length=2000)] = ""
+    confirmed: bool = False
 
 
 def changes(ctx: Ctx) -> MeetingChanges:
@@ -426,11 +429,29 @@ def register_changes(router: Router) -> None:
 
     @router.action("meeting.end_series", access=Access.COORDINATOR, data=EndSeriesSubmit)
     async def end_series_pressed(ctx: Ctx, data: EndSeriesSubmit) -> None:
-        """A series ended from its card: its meetings ahead called off."""
+        """A series' end button: first the card asks, saying how many meetings would be called
+        off; confirmed, the series ends and its meetings ahead are called off."""
         try:
             note = parse_note(data.note, today=service(ctx).today())
         except UnreadableChange as error:
             ctx.say(ctx.t(error.key))
+            return
+        if not data.confirmed:
+            asked = await changes(ctx).before_ending(data.series_id)
+            if asked.outcome is Change.DONE and asked.series is not None:
+                ctx.replace_card(
+                    cards.end_series_confirm_card(
+                        ctx.t,
+                        series_id=asked.series.id,
+                        title=asked.series.title,
+                        ahead=asked.cancelled,
+                        note=note,
+                    )
+                )
+            elif asked.outcome is Change.ENDED and asked.series is not None:
+                ctx.say(ctx.t("meeting.end.already", title=asked.series.title))
+            else:
+                ctx.say(ctx.t("common.bad_card"))
             return
         result = await changes(ctx).end_series(ctx.me, data.series_id, note)
         if result.outcome is Change.DONE and result.series is not None:

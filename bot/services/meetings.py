@@ -771,6 +771,20 @@ class MeetingChanges:
     async def running_series(self) -> list[SeriesView]:
         return await self.repo.running_series()
 
+    async def _ahead_in(self, series: SeriesView) -> list[MeetingView]:
+        now = self.meetings.clock()
+        return [m for m in await self.repo.of_series(series.id) if m.held and m.starts_at > now]
+
+    async def before_ending(self, series_id: int) -> ChangeResult:
+        """What ending the series would do, for the coordinator to confirm: how many meetings ahead
+        would be called off (`cancelled`)."""
+        series = await self.repo.series(series_id)
+        if series is None:
+            return ChangeResult(Change.NOT_FOUND)
+        if series.ended_at is not None:
+            return ChangeResult(Change.ENDED, series=series)
+        return ChangeResult(Change.DONE, series=series, cancelled=len(await self._ahead_in(series)))
+
     async def end_series(self, coordinator: MemberView, series_id: int, note: str | None) -> ChangeResult:
         """No more meetings in the series: those ahead are called off and their reminders with them."""
         series = await self.repo.series(series_id)
@@ -780,9 +794,7 @@ class MeetingChanges:
         if not await self.repo.end_series(series.id, coordinator.id, now):
             return ChangeResult(Change.ENDED, series=series)
         cancelled = 0
-        for meeting in await self.repo.of_series(series.id):
-            if not meeting.held or meeting.starts_at <= now:
-                continue
+        for meeting in await self._ahead_in(series):
             await self.repo.change(
                 meeting.id,
                 meeting.version,
