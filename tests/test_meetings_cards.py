@@ -73,6 +73,7 @@ def every_card(t: Translator) -> dict[str, dict]:
             t, [cards.SeriesRow(1, "Möte", "Varje vecka, tisdag 09.00–10.30", "Påminnelser: inga")]
         ),
         "plan_saved": cards.plan_saved_card(t, title="Möte", plan=CUSTOM, replanned=3),
+        "plan_replaced": cards.plan_form_replaced_card(t, "Möte"),
         "plan_unchanged": cards.plan_saved_card(t, title="Möte", plan=CUSTOM, replanned=None),
         "holidays": cards.holidays_card(
             t, values={"title": "Möte"}, conflicts=[(date(2026, 12, 24), "Julafton")], form_token="tok"

@@ -570,6 +570,11 @@ def plan_form_card(t: Translator, view: PlanFormView, *, headline: str | None = 
     return card(body, actions)
 
 
+def plan_form_replaced_card(t: Translator, title: str) -> Card:
+    """What an older reminders' form says once a newer one for the same series was handed out."""
+    return card([text(t("meeting.plan.replaced", title=title))])
+
+
 def plan_series_card(t: Translator, rows: list[SeriesRow]) -> Card:
     """The running series, each with a button that opens its reminders' form."""
     body: list[dict[str, Any]] = [heading(t("meeting.plan.choose_title"))]

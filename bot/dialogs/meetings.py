@@ -6,7 +6,7 @@ The series form (its steps drawn in meetings.mmd) lives in its card, as the prop
 FORM comes back while invalid (values kept, each problem by its field); when meetings fall on
 Swedish public holidays, HOLIDAYS asks to skip or move each before the series is created. The
 reminders' form (reminders.mmd) is one card too: it comes back while invalid, or prefilled anew
-when the series changed meanwhile.
+when the series changed meanwhile, and a newer one for the same series replaces it.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ PLAN_STEPS = (
     Step(PlanState.FORM, PlanState.FORM, "stale"),
     Step(PlanState.FORM, END, "saved"),
     Step(PlanState.FORM, END, "cancel"),
+    Step(PlanState.FORM, END, "replaced"),
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

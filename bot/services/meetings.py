@@ -246,7 +246,10 @@ class MeetingService:
 
     # The reminder plan of a running series -------------------------------------------------
     async def plan_form(self, t: Translator, coordinator: MemberView, series: SeriesView) -> tuple[Card, Any]:
-        """The series' reminders as a form, prefilled with its plan now."""
+        """The series' reminders as a form, prefilled with its plan now; the coordinator's older
+        form for the series, if one is still open, is closed and its card says it was replaced."""
+        replaced = cards.plan_form_replaced_card(t, series.title)
+        await self.forms.replace_open(PLAN_FORM, coordinator.aad_object_id, series.id, replaced)
         form = await self.forms.new(PLAN_FORM, coordinator.aad_object_id, series.id)
         card = cards.plan_form_card(t, self.plan_view(series, form.token))
         return card, self.forms.track(form, coordinator.id, t.language)
