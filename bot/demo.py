@@ -5,7 +5,10 @@ forum: Anna Lindqvist, the playground's own user, is administrator and coordinat
 others are inspectors (Per Holm also coordinator) at the agencies the file names them for; and the
 team's Forum channel is the forum channel, reached through the playground's Bot Connector. Each
 member has chosen Swedish (`språk svenska`): the playground sends en-US with every message, and the
-forum's language is Swedish.
+forum's language is Swedish. Only Anna has a personal chat with the bot: the playground's
+configuration has one personal chat, its current user's, and the chats its connector makes for
+the others get ids of its own at run time, which the demo cannot know when it seeds. Personal
+notices to the others are not sent; the coordinators are told whom the nudge to report missed.
 
 Seeding is idempotent: a member who exists already (by Entra object id) is left as they are, and an
 existing forum channel link is kept. Agencies must be seeded first (the app does so at start).

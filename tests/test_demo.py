@@ -50,6 +50,9 @@ async def seed_twice(database_url: str, service_url: str) -> tuple[DemoResult, D
         async with db.unit_of_work(sessions) as session:
             members = {m.aad_object_id: m for m in await Members(session).approved()}
             anna_reference = await Members(session).personal_conversation(members[ANNA].id)
+            others = [
+                await Members(session).personal_conversation(m.id) for a, m in members.items() if a != ANNA
+            ]
             links = list(await session.scalars(select(ChannelLink)))
             audit = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
         return (
@@ -58,6 +61,7 @@ async def seed_twice(database_url: str, service_url: str) -> tuple[DemoResult, D
             {
                 "members": members,
                 "anna_reference": anna_reference,
+                "other_references": others,
                 "links": links,
                 "audit": audit,
                 "audit_after_first": audit_after_first,
@@ -85,6 +89,8 @@ async def test_seeding_twice_gives_one_approved_forum_and_one_channel_link(datab
     assert anna.teams_user_id == "29:anna-lindqvist"
     assert state["anna_reference"]["conversation"]["id"] == "a:forumbot-personal-anna-lindqvist"
     assert state["anna_reference"]["serviceUrl"] == SERVICE_URL
+    # the playground has one personal chat, its own user's; the others' ids are made at run time
+    assert state["other_references"] == [None] * (len(EXPECTED) - 1)
 
     [link] = state["links"]
     assert link.purpose == "forum"

@@ -3,15 +3,19 @@ list and one meeting, and the stored meetings."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.cards.meetings import plan_words, recurrence_words
+from bot.domain.meetings import Recurrence, ReminderPlan
 from bot.i18n import Translator
 from bot.storage.models import Meeting, MeetingSeries
 from tests.conftest import COORDINATOR, INSPECTOR
-from tests.support.harness import Harness, actions_of, card_text
+from tests.support.harness import Harness, actions_of, card_text, cards_of
+from tests.support.teams import CHANNEL_ID
 from tests.test_conversation import forum_with_members
 
 SV = Translator("sv")
@@ -78,6 +82,64 @@ async def test_a_coordinator_sets_up_a_weekly_series(bot: Harness) -> None:
     assert series.rrule == "FREQ=WEEKLY;BYDAY=TU"
 
 
+async def test_a_new_series_is_announced_in_the_forum_channel(bot: Harness) -> None:
+    await forum(bot)
+    response = await set_up(bot, teams_link="https://teams.microsoft.com/l/meetup-join/forum")
+    assert SV("meeting.created_announced") in card_text(response.updated_cards[0])
+    await bot.drain_outbox()
+    (post,) = cards_of(bot.connector.sent(CHANNEL_ID))
+    text = card_text(post)
+    assert SV("meeting.announce.title", title="Operativt möte") in text
+    for line in (
+        "Varje tisdag",
+        "09.00–10.30",
+        "Stadshuset, rum 3",
+        "tisdag 1 december 2026 kl. 09.00–10.30",  # the first meeting
+        SV("meeting.announce.pointer", date="2026-12-01"),
+        plan_words(SV, ReminderPlan()),
+    ):
+        assert line in text, line
+    assert "https://teams.microsoft.com/l/meetup-join/forum" in json.dumps(post)
+    # its calendar button works from the channel: the link goes to the presser's personal chat
+    (calendar,) = [a for a in actions_of(post) if a["data"]["action"] == "meeting.calendar"]
+    await bot.submit(INSPECTOR, calendar["data"], reply_to_id="announcement", where="channel")
+    await bot.drain_outbox()
+    assert len(cards_of(bot.connector.sent(CHANNEL_ID))) == 1
+    mine = [card_text(c) for c in cards_of(bot.connector.sent(INSPECTOR.personal_conversation))]
+    assert any(SV("meeting.calendar_file.title", title="Operativt möte") in c for c in mine)
+
+    # every other Thursday, from a Thursday
+    await set_up(bot, title="Uppföljning", recurrence="biweekly", weekday="3", first_date="2027-01-07")
+    await bot.drain_outbox()
+    second = card_text(cards_of(bot.connector.sent(CHANNEL_ID))[-1])
+    assert "Varannan torsdag" in second and "torsdag 7 januari 2027 kl. 09.00–10.30" in second
+    assert SV("meeting.announce.pointer", date="2027-01-07") in second
+
+
+async def test_without_a_forum_channel_the_coordinator_hears_that_nobody_was_told(bot: Harness) -> None:
+    bot.clock.moment = NOW
+    await forum_with_members(bot)
+    response = await set_up(bot)
+    assert SV("meeting.created_no_channel") in card_text(response.updated_cards[0])
+    await bot.drain_outbox()
+    assert bot.connector.sent(CHANNEL_ID) == []
+
+
+def test_each_recurrence_reads_naturally() -> None:
+    assert [recurrence_words(SV, r, 1) for r in Recurrence] == [
+        "Varje tisdag",
+        "Varannan tisdag",
+        "Första tisdagen i varje månad",
+        "Sista tisdagen i varje månad",
+    ]
+    assert [recurrence_words(EN, r, 4) for r in Recurrence] == [
+        "Every Friday",
+        "Every other Friday",
+        "The first Friday of each month",
+        "The last Friday of each month",
+    ]
+
+
 async def test_the_series_form_is_for_coordinators(bot: Harness) -> None:
     await forum(bot)
     response = await bot.say(INSPECTOR, "ny mötesserie")
@@ -109,10 +171,41 @@ async def test_invalid_input_comes_back_with_errors_by_the_fields_and_values_kep
     assert await stored(bot) == []
 
 
+async def test_a_first_date_on_another_weekday_is_refused_by_the_field(bot: Harness) -> None:
+    await forum(bot)
+    # Tuesdays, from Thursday 3 December: the series would silently begin on Tuesday the 8th
+    response = await set_up(bot, first_date="2026-12-03")
+    (card,) = response.updated_cards
+    said = "Första mötet blir tisdag 8 december 2026 – välj ett datum som är en tisdag eller byt veckodag."
+    assert said == SV("meeting.form.first_date_weekday", date="tisdag 8 december 2026", weekday="tisdag")
+    ids = [block.get("id") for block in card["body"]]
+    assert card["body"][ids.index("first_date") + 1]["text"] == said
+    assert card["body"][ids.index("first_date")]["value"] == "2026-12-03"
+    assert await stored(bot) == []
+
+    # every other week likewise; in English, the same
+    token = send_button(card)["data"]["form_token"]
+    await bot.say(COORDINATOR, "language english")
+    biweekly = {**SERIES, "form_token": token, "recurrence": "biweekly", "first_date": "2026-12-03"}
+    response = await bot.submit(COORDINATOR, biweekly, reply_to_id="form-card")
+    assert EN(
+        "meeting.form.first_date_weekday", date="Tuesday 8 December 2026", weekday="Tuesday"
+    ) in card_text(response.updated_cards[0])
+    assert await stored(bot) == []
+
+    # a monthly series counts from its first date, whatever weekday it is: the first Tuesday of a
+    # month from Thursday 3 December is 5 January
+    monthly = {**biweekly, "recurrence": "monthly_first"}
+    response = await bot.submit(COORDINATOR, monthly, reply_to_id="form-card")
+    assert "Tuesday 5 January 2027" in card_text(response.updated_cards[0])
+    assert (await stored(bot))[0].day == date(2027, 1, 5)
+
+
 async def test_holidays_are_listed_and_each_is_skipped_or_moved(bot: Harness) -> None:
     await forum(bot)
     data = await series_form(bot)
-    response = await bot.submit(COORDINATOR, {**data, "weekday": "3"}, reply_to_id="form-card")
+    thursdays = {**data, "weekday": "3", "first_date": "2026-12-03"}
+    response = await bot.submit(COORDINATOR, thursdays, reply_to_id="form-card")
     (card,) = response.updated_cards
     text = card_text(card)
     assert "torsdag 24 december 2026 (Julafton)" in text

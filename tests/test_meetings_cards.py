@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from bot.cards import meetings as cards
-from bot.domain.meetings import BeforeStart, ReminderPlan, WorkingDaysBefore, plan_values
+from bot.domain.meetings import BeforeStart, Recurrence, ReminderPlan, WorkingDaysBefore, plan_values
 from bot.i18n import Translator
 from tests.support.harness import card_text
 
@@ -73,6 +73,7 @@ def every_card(t: Translator) -> dict[str, dict]:
             t, [cards.SeriesRow(1, "Möte", "Varje vecka, tisdag 09.00–10.30", "Påminnelser: inga")]
         ),
         "plan_saved": cards.plan_saved_card(t, title="Möte", plan=CUSTOM, replanned=3),
+        "plan_replaced": cards.plan_form_replaced_card(t, "Möte"),
         "plan_unchanged": cards.plan_saved_card(t, title="Möte", plan=CUSTOM, replanned=None),
         "holidays": cards.holidays_card(
             t, values={"title": "Möte"}, conflicts=[(date(2026, 12, 24), "Julafton")], form_token="tok"
@@ -93,6 +94,41 @@ def every_card(t: Translator) -> dict[str, dict]:
         ),
         "end_series_none": cards.end_series_card(t, []),
         "series_ended": cards.series_ended_card(t, title="Möte", cancelled=1, note="Ersätts"),
+        "end_series_confirm": cards.end_series_confirm_card(
+            t, series_id=4, title="Möte", ahead=24, note="Ersätts"
+        ),
+        "end_series_confirm_bare": cards.end_series_confirm_card(
+            t, series_id=4, title="Möte", ahead=0, note=None
+        ),
+        "form_first_date": cards.series_form_card(
+            t,
+            values={"first_date": "2026-12-03"},
+            errors={"first_date": "meeting.form.first_date_weekday"},
+            form_token="t",
+            first_meeting=date(2026, 12, 8),
+        ),
+        "series_announced": cards.series_announced_card(
+            t,
+            cards.SeriesAnnouncementView(
+                4,
+                "Möte",
+                Recurrence.MONTHLY_LAST,
+                3,
+                time(9),
+                time(10, 30),
+                "Stadshuset",
+                "https://teams.example/meet/1",
+                "torsdag 31 december 2026 kl. 09.00–10.30",
+                date(2026, 12, 31),
+                CUSTOM,
+            ),
+        ),
+        "series_announced_bare": cards.series_announced_card(
+            t,
+            cards.SeriesAnnouncementView(
+                4, "Möte", Recurrence.WEEKLY, 1, time(9), time(10), None, None, None, None, ReminderPlan()
+            ),
+        ),
     }
 
 

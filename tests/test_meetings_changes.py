@@ -213,9 +213,21 @@ async def test_ending_a_series_calls_off_its_meetings_ahead_and_their_reminders(
     card = (await bot.say(COORDINATOR, "avsluta mötesserie")).cards[0]
     (button,) = [a for a in actions_of(card) if a["data"]["action"] == "meeting.end_series"]
     assert "Varje vecka, tisdag 09.00–10.30" in card_text(card)
+    # the button asks first, on its card, how many meetings will be called off; nothing ends yet
     response = await bot.submit(
         COORDINATOR, {**button["data"], "note": "Ersätts av en ny serie"}, reply_to_id="end-card"
     )
+    (question,) = response.updated_cards
+    assert SV("meeting.end.confirm_title", title=TITLE) in card_text(question)
+    assert SV("meeting.end.confirm_body.other", count=24) in card_text(question)
+    assert "Ersätts av en ny serie" in card_text(question)
+    async with bot.sessions() as session:
+        assert (await session.scalar(select(MeetingSeries))).ended_at is None
+    await bot.drain_outbox()
+    assert posts_with(bot, SV("meeting.end.done", title=TITLE)) == []
+    (confirm,) = [a for a in actions_of(question) if a["data"]["action"] == "meeting.end_series"]
+    assert confirm["title"] == "Avsluta ändå" == SV("meeting.end.confirm")
+    response = await bot.submit(COORDINATOR, confirm["data"], reply_to_id="end-card")
     (ended,) = response.updated_cards
     assert SV("meeting.end.done", title=TITLE) in card_text(ended)
     assert SV("meeting.end.cancelled.other", count=24) in card_text(ended)
@@ -231,9 +243,10 @@ async def test_ending_a_series_calls_off_its_meetings_ahead_and_their_reminders(
     assert series is not None and series.ended_at is not None
     assert meetings[0].status == "scheduled"  # held before the end: history is not rewritten
     assert {m.status for m in meetings[1:]} == {"cancelled"}
-    # pressed again: already ended; nor is anything stored ahead any more
-    again = await bot.submit(COORDINATOR, button["data"], reply_to_id="end-card")
-    assert again.texts == [SV("meeting.end.already", title=TITLE)]
+    # pressed again, either button: already ended; nor is anything stored ahead any more
+    for pressed in (button["data"], confirm["data"]):
+        again = await bot.submit(COORDINATOR, pressed, reply_to_id="end-card")
+        assert again.texts == [SV("meeting.end.already", title=TITLE)]
     bot.clock.moment = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
     assert SV("meeting.end.none") in card_text((await bot.say(COORDINATOR, "avsluta mötesserie")).cards[0])
     # the calendar file ends where the series did
@@ -241,6 +254,26 @@ async def test_ending_a_series_calls_off_its_meetings_ahead_and_their_reminders(
     calendar = await calendar_of(bot, first)
     (event,) = calendar.walk("VEVENT")
     assert event["RRULE"].to_ical().decode() == "FREQ=WEEKLY;UNTIL=20261202T225959Z;BYDAY=TU"
+
+
+async def test_the_question_before_ending_a_series_can_be_cancelled(bot: Harness) -> None:
+    await forum(bot)
+    await set_up(bot, recurrence="monthly_last", weekday="1", first_date="2027-04-01")
+    card = (await bot.say(COORDINATOR, "avsluta mötesserie")).cards[0]
+    (button,) = [a for a in actions_of(card) if a["data"]["action"] == "meeting.end_series"]
+    question = (await bot.submit(COORDINATOR, button["data"], reply_to_id="end-card")).updated_cards[0]
+    # the last Tuesday of April 2027; May's (the 25th) is beyond the 26 weeks stored ahead
+    assert SV("meeting.end.confirm_body.one", count=1) in card_text(question)
+    (cancel,) = [a for a in actions_of(question) if a["data"]["action"] == "cancel"]
+    cancelled = await bot.submit(COORDINATOR, cancel["data"], reply_to_id="end-card")
+    assert SV("common.cancelled") in card_text(cancelled.updated_cards[0])
+    async with bot.sessions() as session:
+        assert (await session.scalar(select(MeetingSeries))).ended_at is None
+        assert {m.status for m in await session.scalars(select(Meeting))} == {"scheduled"}
+    await bot.drain_outbox()
+    assert posts_with(bot, SV("meeting.end.done", title=TITLE)) == []
+    # an inspector cannot press it
+    assert (await bot.submit(INSPECTOR, button["data"])).texts == [SV("common.not_allowed")]
 
 
 async def test_changes_are_for_coordinators_and_typed_as_shown(bot: Harness) -> None:

@@ -566,6 +566,37 @@ def test_the_series_form_carries_its_plan() -> None:
     assert late.values["reminder_compiled_at"] == "07:45"
 
 
+@pytest.mark.parametrize(
+    ("recurrence", "first", "error", "first_meeting"),
+    [
+        ("weekly", "2026-12-01", None, None),  # a Tuesday
+        ("weekly", "2026-12-03", "meeting.form.first_date_weekday", date(2026, 12, 8)),
+        ("weekly", "2026-12-07", "meeting.form.first_date_weekday", date(2026, 12, 8)),  # a Monday
+        ("biweekly", "2026-12-06", "meeting.form.first_date_weekday", date(2026, 12, 8)),  # a Sunday
+        ("monthly_first", "2026-12-03", None, None),  # a monthly series counts from any day
+        ("monthly_last", "2026-12-03", None, None),
+        ("weekly", "2026-11-19", "meeting.form.date_past", None),  # a past date says only that
+    ],
+)
+def test_a_weekly_series_first_date_is_its_weekday(
+    recurrence: str, first: str, error: str | None, first_meeting: date | None
+) -> None:
+    raw = {
+        "title": "Operativt möte",
+        "recurrence": recurrence,
+        "weekday": "1",
+        "first_date": first,
+        "start_time": "09:00",
+        "end_time": "10:30",
+        "place": "Stadshuset",
+        **plan_values(ReminderPlan()),
+    }
+    form = validate_series_form(raw, today=date(2026, 11, 23))
+    assert form.errors.get("first_date") == error
+    assert form.first_meeting == first_meeting
+    assert (form.draft is None) == (error is not None)
+
+
 # --- Reminders after downtime --------------------------------------------------------------------------
 
 DUE = utc(2026, 3, 12, 8)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.domain.meetings import ReminderPlan, plan_values
 from bot.storage.models import AuditEntry, Meeting, MeetingEvent, MeetingSeries, ScheduledTask
-from tests.conftest import COORDINATOR, INSPECTOR
+from tests.conftest import ADMIN, COORDINATOR, INSPECTOR
 from tests.support.harness import Harness, actions_of, card_text
 from tests.support.texts import EN, SV
 from tests.test_meetings import forum, series_form, set_up, stored
@@ -173,7 +173,9 @@ async def test_the_series_form_offers_the_default_plan_and_a_custom_one_fires_at
 
 async def test_the_plan_rides_along_through_the_holidays_card(bot: Harness) -> None:
     await forum(bot)
-    response = await set_up_with(bot, weekday="3", reminder_agenda_days="4", reminder_short_on="false")
+    response = await set_up_with(
+        bot, weekday="3", first_date="2026-12-03", reminder_agenda_days="4", reminder_short_on="false"
+    )
     (holidays,) = response.updated_cards
     confirm = button(holidays, "meeting.series_submit")
     assert (confirm["reminder_agenda_days"], confirm["reminder_short_on"]) == ("4", "false")
@@ -305,7 +307,8 @@ async def test_the_form_is_saved_once_and_one_shown_before_another_change_comes_
 ) -> None:
     await forum(bot)
     await set_up(bot)
-    early, late = await reminders_form(bot), await reminders_form(bot)
+    # another coordinator's form stays open beside one's own
+    early, late = await reminders_form(bot), await reminders_form(bot, ADMIN)
     data = filled(early, reminder_short_minutes="30")
     assert SV("meeting.plan.saved", title=TITLE) in card_text(
         (await bot.submit(COORDINATOR, data, reply_to_id="plan-card")).updated_cards[0]
@@ -313,11 +316,11 @@ async def test_the_form_is_saved_once_and_one_shown_before_another_change_comes_
     again = await bot.submit(COORDINATOR, data, reply_to_id="plan-card")
     assert again.texts == [SV("meeting.plan.already")]
     # the other form was drawn before that change: it comes back with the plan as it is now
-    stale = await bot.submit(COORDINATOR, filled(late, reminder_agenda_days="3"), reply_to_id="plan-card")
+    stale = await bot.submit(ADMIN, filled(late, reminder_agenda_days="3"), reply_to_id="plan-card")
     (fresh,) = stale.updated_cards
     assert SV("meeting.plan.stale") in card_text(fresh)
     assert inputs_of(fresh)["reminder_short_minutes"] == 30 and inputs_of(fresh)["reminder_agenda_days"] == 2
-    saved = await bot.submit(COORDINATOR, filled(fresh, reminder_agenda_days="3"), reply_to_id="plan-card")
+    saved = await bot.submit(ADMIN, filled(fresh, reminder_agenda_days="3"), reply_to_id="plan-card")
     assert SV("meeting.plan.saved", title=TITLE) in card_text(saved.updated_cards[0])
     assert (await series_row(bot)).reminder_plan["agenda"] == {"working_days": 3, "at": "09:00"}
     # saved as it is: nothing changes, nothing is kept
@@ -333,6 +336,40 @@ async def test_the_form_is_saved_once_and_one_shown_before_another_change_comes_
     )
     late_submit = await bot.submit(COORDINATOR, filled(closed), reply_to_id="plan-card")
     assert late_submit.texts == [SV("meeting.plan.out_of_date")]
+
+
+async def test_a_newer_reminders_form_for_the_same_series_replaces_the_one_still_open(bot: Harness) -> None:
+    await forum(bot)
+    await set_up(bot)
+    await set_up(bot, title="Uppföljning", weekday="4", first_date="2026-12-04", holidays_chosen=True)
+    await bot.drain_outbox()
+    bot.connector.clear()
+    (choice,) = (await bot.say(COORDINATOR, "påminnelser")).cards
+    picks = [a["data"] for a in actions_of(choice) if a["data"]["action"] == "meeting.plan_form"]
+    first = await bot.submit(COORDINATOR, picks[0])
+    (older,) = first.cards
+    other_series = (await bot.submit(COORDINATOR, picks[1])).cards[0]
+    admins = (await bot.submit(ADMIN, picks[0])).cards[0]
+    (newer,) = (await bot.submit(COORDINATOR, picks[0])).cards
+    await bot.drain_outbox()
+
+    # the older form's card says it was replaced, and only that card changed
+    (replaced,) = bot.connector.updated(COORDINATOR.personal_conversation)
+    assert replaced.activity_id == first.sent[0]["id"]
+    assert card_text(replaced.body["attachments"][0]["content"]) == SV("meeting.plan.replaced", title=TITLE)
+    assert bot.connector.updated(ADMIN.personal_conversation) == []
+    late = await bot.submit(COORDINATOR, filled(older, reminder_short_minutes="30"), reply_to_id="plan-card")
+    assert late.texts == [SV("meeting.plan.out_of_date")]
+    async with bot.sessions() as session:
+        assert [s.version for s in await session.scalars(select(MeetingSeries))] == [1, 1]
+
+    # the other series' form, another coordinator's and the newer one are still open
+    kept = await bot.submit(COORDINATOR, filled(other_series), reply_to_id="plan-card")
+    assert SV("meeting.plan.unchanged", title="Uppföljning") in card_text(kept.updated_cards[0])
+    kept = await bot.submit(ADMIN, filled(admins), reply_to_id="plan-card")
+    assert SV("meeting.plan.unchanged", title=TITLE) in card_text(kept.updated_cards[0])
+    saved = await bot.submit(COORDINATOR, filled(newer, reminder_short_minutes="30"), reply_to_id="plan-card")
+    assert SV("meeting.plan.saved", title=TITLE) in card_text(saved.updated_cards[0])
 
 
 async def test_with_several_series_the_coordinator_picks_one_and_with_none_is_told(bot: Harness) -> None:

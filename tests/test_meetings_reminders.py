@@ -70,7 +70,8 @@ async def test_the_agenda_and_the_short_reminder_are_posted_once_each_at_their_t
     assert await tick(bot, datetime(2026, 12, 1, 7, 1, tzinfo=UTC)) == 0
     (short,) = [p for p in channel_posts(bot) if SHORT in p]
     assert "Stadshuset, rum 3" in short and "kl. 09.00–10.30" in short
-    assert len(channel_posts(bot)) == 3  # the agenda, the compiled status picture, the short one
+    # the new series' announcement, the agenda, the compiled status picture, the short one
+    assert len(channel_posts(bot)) == 4
 
 
 async def sunday_series_at_half_past_two(bot: Harness, first: str) -> None:
@@ -119,7 +120,12 @@ async def test_on_the_autumn_change_a_meeting_at_half_past_two_is_reminded_once(
 
 async def test_a_skipped_holiday_gets_no_reminders(bot: Harness) -> None:
     await forum(bot)
-    data_fields = {"weekday": "3", "holidays_chosen": True, "holiday_2026-12-24": "skip"}
+    data_fields = {
+        "weekday": "3",
+        "first_date": "2026-12-03",
+        "holidays_chosen": True,
+        "holiday_2026-12-24": "skip",
+    }
     await set_up(bot, **data_fields)  # Thursdays; Julafton and Nyårsafton skipped
     async with bot.sessions() as session:
         christmas = await session.scalar(

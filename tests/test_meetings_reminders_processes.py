@@ -100,7 +100,7 @@ async def test_two_processes_post_every_reminder_once_though_one_is_killed(
     # holidays skipped; what setting them up queued is sent before the run
     await forum(bot)
     await set_up(bot)
-    await set_up(bot, weekday="3", holidays_chosen=True)
+    await set_up(bot, weekday="3", first_date="2026-12-03", holidays_chosen=True)
     await bot.drain_outbox()
     connector.reset()
     async with unit_of_work(bot.sessions) as session:

@@ -9,10 +9,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.domain.reports import validate_report_form
-from bot.storage.models import StatusReport, StatusReportEvent
+from bot.storage.models import AuditEntry, Member, StatusReport, StatusReportEvent
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE, STRANGER
 from tests.support import teams
 from tests.support.harness import Harness, actions_of, card_text, cards_of
@@ -157,6 +157,65 @@ async def test_the_nudge_reaches_agencies_without_a_report_once(bot: Harness) ->
     assert nudge not in texts_to(bot, INSPECTOR) and nudge not in texts_to(bot, COORDINATOR)
     await tick(bot, datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
     assert texts_to(bot, POLICE).count(nudge) == 1
+
+
+async def forget_personal_chat(bot: Harness, person) -> int:
+    """The member as the bot knows one who has never written to it in a personal chat (as the
+    demo seeds the Playground's other users); returns their member id."""
+    async with bot.sessions() as session, session.begin():
+        await session.execute(
+            update(Member)
+            .where(Member.aad_object_id == person.aad_object_id)
+            .values(personal_conversation=None)
+        )
+        member_id = await session.scalar(
+            select(Member.id).where(Member.aad_object_id == person.aad_object_id)
+        )
+    assert member_id is not None
+    return member_id
+
+
+async def test_the_coordinators_hear_once_whom_the_nudge_could_not_reach_and_why(bot: Harness) -> None:
+    await reported(bot)  # MHF submitted; the police only drafted; SLK (the admin) nothing
+    police_id = await forget_personal_chat(bot, POLICE)
+    when = "tisdag 1 december 2026 kl. 09.00–10.30"
+    nudge = SV("report.nudge", title=TITLE, when=when, date="2026-12-01")
+    unreachable = "\n\n".join(
+        [
+            SV("report.unreachable.one", count=1, title=TITLE, when=when),
+            "- "
+            + SV(
+                "notice.unreachable.member",
+                name=POLICE.name,
+                agency=POL,
+                reason=SV("notice.unreachable.no_personal_chat"),
+            ),
+            SV("report.unreachable.advice"),
+        ]
+    )
+    assert "har inte öppnat en chatt med Forumbot ännu" in unreachable
+
+    assert await tick(bot, datetime(2026, 11, 26, 8, 0, tzinfo=UTC)) == 1
+    assert texts_to(bot, ADMIN).count(nudge) == 1 and nudge not in texts_to(bot, POLICE)
+    # both coordinators (the admin is one too) are told in personal chat; the inspector is not
+    assert texts_to(bot, COORDINATOR).count(unreachable) == 1
+    assert texts_to(bot, ADMIN).count(unreachable) == 1
+    assert unreachable not in texts_to(bot, INSPECTOR)
+    async with bot.sessions() as session:
+        (counted,) = await session.scalars(select(AuditEntry).where(AuditEntry.action == "report_nudge"))
+    assert counted.details == {"reminded": 1, "unreachable": 1, "unreachable_member_ids": [police_id]}
+
+    # the meeting moves to Thursday and its nudge runs again: nobody is told twice
+    moved = await bot.say(COORDINATOR, "flytta möte 2026-12-01 2026-12-03")
+    assert SV("meeting.change.done.moved", title=TITLE, when="torsdag 3 december 2026 kl. 09.00–10.30") in (
+        moved.texts
+    )
+    await tick(bot, datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    assert texts_to(bot, COORDINATOR).count(unreachable) == 1
+    assert texts_to(bot, ADMIN).count(nudge) == 1
+    async with bot.sessions() as session:
+        runs = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "report_nudge")))
+    assert [r.details["unreachable"] for r in runs] == [1, 1]
 
 
 async def test_the_channel_gets_forum_wide_content_and_only_that_others_reported(bot: Harness) -> None:

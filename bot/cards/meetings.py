@@ -174,8 +174,10 @@ def series_form_card(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     form_token: str,
+    first_meeting: date | None = None,
 ) -> Card:
-    """A new meeting series: what, how often, when and where. Values come back with their errors."""
+    """A new meeting series: what, how often, when and where. Values come back with their errors;
+    `first_meeting` is the day the first meeting would be, when the first date is another weekday."""
     values = values or {}
     errors = errors or {}
     body: list[dict[str, Any]] = [
@@ -207,7 +209,7 @@ def series_form_card(
             required=True,
             kind="Date",
         ),
-        *field_error(t, errors, "first_date"),
+        *first_date_error(t, errors, first_meeting),
         _input(
             "start_time",
             t("meeting.form.start_time"),
@@ -235,6 +237,18 @@ def series_form_card(
         cancel_button(t("common.cancel"), form_token=form_token),
     ]
     return with_placeholders(t, card(body, actions))
+
+
+def first_date_error(
+    t: Translator, errors: dict[str, str], first_meeting: date | None
+) -> list[dict[str, Any]]:
+    """The first date's error; one that is not the series' weekday says when the first meeting
+    would be."""
+    if first_meeting is None or "first_date" not in errors:
+        return field_error(t, errors, "first_date")
+    weekday = t(f"meeting.weekday.{first_meeting.weekday()}")
+    message = t(errors["first_date"], date=t.date_long(first_meeting), weekday=weekday)
+    return [text(message, color="Attention")]
 
 
 def holidays_card(
@@ -429,6 +443,73 @@ def end_series_card(t: Translator, rows: list[SeriesRow]) -> Card:
     return card(body)
 
 
+@dataclass(frozen=True)
+class SeriesAnnouncementView:
+    """A new series as the forum channel reads of it; its first meeting written in the reader's
+    language (None: none held within the stored weeks)."""
+
+    series_id: int
+    title: str
+    recurrence: Recurrence
+    weekday: int
+    start: time
+    end: time
+    place: str | None
+    teams_link: str | None
+    first_meeting: str | None
+    first_day: date | None
+    plan: ReminderPlan
+
+
+def recurrence_words(t: Translator, recurrence: Recurrence, weekday: int) -> str:
+    """'Varje tisdag', 'Varannan tisdag', 'Första tisdagen i varje månad'."""
+    return t(f"meeting.announce.every.{recurrence.value}", weekday=t(f"meeting.weekday.{weekday}"))
+
+
+def series_announced_card(t: Translator, view: SeriesAnnouncementView) -> Card:
+    """What the forum reads when a series is set up: how often, when, where, the first meeting,
+    and how to find its meetings and put them in a calendar."""
+    pairs = [
+        (t("meeting.form.recurrence"), recurrence_words(t, view.recurrence, view.weekday)),
+        (t("meeting.announce.time"), f"{_clock(t, view.start)}–{_clock(t, view.end)}"),
+    ]
+    if view.place:
+        pairs.append((t("meeting.place"), view.place))
+    if view.teams_link:
+        pairs.append((t("meeting.teams_link"), f"[{t('meeting.join')}]({view.teams_link})"))
+    if view.first_meeting:
+        pairs.append((t("meeting.announce.first"), view.first_meeting))
+    body: list[dict[str, Any]] = [
+        heading(t("meeting.announce.title", title=view.title)),
+        facts(pairs),
+        text(plan_words(t, view.plan), subtle=True),
+    ]
+    if view.first_day is not None:
+        body.append(text(t("meeting.announce.pointer", date=view.first_day.isoformat())))
+    return card(body, [submit(t("meeting.calendar"), "meeting.calendar", series_id=view.series_id)])
+
+
+def end_series_confirm_card(
+    t: Translator, *, series_id: int, title: str, ahead: int, note: str | None
+) -> Card:
+    """Before a series ends: how many meetings ahead will be called off; end it all the same?"""
+    body = [
+        heading(t("meeting.end.confirm_title", title=title)),
+        text(t.plural("meeting.end.confirm_body", ahead)),
+    ]
+    if note:
+        body.append(text(t("meeting.note", note=note)))
+    confirm = submit(
+        t("meeting.end.confirm"),
+        "meeting.end_series",
+        "destructive",
+        series_id=series_id,
+        note=note or "",
+        confirmed=True,
+    )
+    return card(body, [confirm, cancel_button(t("common.cancel"))])
+
+
 def series_ended_card(t: Translator, *, title: str, cancelled: int, note: str | None) -> Card:
     """What the forum reads when a series ends."""
     body = [heading(t("meeting.end.done", title=title)), text(t.plural("meeting.end.cancelled", cancelled))]
@@ -488,6 +569,11 @@ def plan_form_card(t: Translator, view: PlanFormView, *, headline: str | None = 
         cancel_button(t("common.cancel"), form_token=view.form_token),
     ]
     return with_placeholders(t, card(body, actions))
+
+
+def plan_form_replaced_card(t: Translator, title: str) -> Card:
+    """What an older reminders' form says once a newer one for the same series was handed out."""
+    return card([text(t("meeting.plan.replaced", title=title))])
 
 
 def plan_series_card(t: Translator, rows: list[SeriesRow]) -> Card:

@@ -6,7 +6,7 @@ The series form (its steps drawn in meetings.mmd) lives in its card, as the prop
 FORM comes back while invalid (values kept, each problem by its field); when meetings fall on
 Swedish public holidays, HOLIDAYS asks to skip or move each before the series is created. The
 reminders' form (reminders.mmd) is one card too: it comes back while invalid, or prefilled anew
-when the series changed meanwhile.
+when the series changed meanwhile, and a newer one for the same series replaces it.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ PLAN_STEPS = (
     Step(PlanState.FORM, PlanState.FORM, "stale"),
     Step(PlanState.FORM, END, "saved"),
     Step(PlanState.FORM, END, "cancel"),
+    Step(PlanState.FORM, END, "replaced"),
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -130,7 +131,11 @@ def register(router: Router) -> None:
         if result.outcome is Outcome.INVALID and result.form is not None:
             ctx.replace_card(
                 cards.series_form_card(
-                    ctx.t, values=result.form.values, errors=result.form.errors, form_token=data.form_token
+                    ctx.t,
+                    values=result.form.values,
+                    errors=result.form.errors,
+                    form_token=data.form_token,
+                    first_meeting=result.form.first_meeting,
                 )
             )
         elif result.outcome is Outcome.HOLIDAYS and result.form is not None:
@@ -142,12 +147,16 @@ def register(router: Router) -> None:
         elif result.outcome in (Outcome.DONE, Outcome.ALREADY) and result.series is not None:
             coming = [m for m in await meetings.coming(50) if m.series_id == result.series.id]
             key = "meeting.created" if result.outcome is Outcome.DONE else "meeting.already_created"
+            intro = cards.plan_words(ctx.t, result.series.plan)
+            if result.outcome is Outcome.DONE:
+                told = "meeting.created_announced" if result.announced else "meeting.created_no_channel"
+                intro = f"{ctx.t(told)}\n\n{intro}"
             ctx.replace_card(
                 cards.list_card(
                     ctx.t,
                     ctx.t(key, title=result.series.title),
                     meetings.rows(ctx.t, coming[:8]),
-                    intro=cards.plan_words(ctx.t, result.series.plan),
+                    intro=intro,
                 )
             )
         else:
@@ -285,8 +294,11 @@ def register_calendar(router: Router) -> None:
 
 
 class EndSeriesSubmit(SubmitData):
+    """A series' end button, and then 'Avsluta ändå' on the question it asks, with the note."""
+
     series_id: CardId
     note: Annotated[str, Field(max_length=2000)] = ""
+    confirmed: bool = False
 
 
 def changes(ctx: Ctx) -> MeetingChanges:
@@ -418,11 +430,29 @@ def register_changes(router: Router) -> None:
 
     @router.action("meeting.end_series", access=Access.COORDINATOR, data=EndSeriesSubmit)
     async def end_series_pressed(ctx: Ctx, data: EndSeriesSubmit) -> None:
-        """A series ended from its card: its meetings ahead called off."""
+        """A series' end button: first the card asks, saying how many meetings would be called
+        off; confirmed, the series ends and its meetings ahead are called off."""
         try:
             note = parse_note(data.note, today=service(ctx).today())
         except UnreadableChange as error:
             ctx.say(ctx.t(error.key))
+            return
+        if not data.confirmed:
+            asked = await changes(ctx).before_ending(data.series_id)
+            if asked.outcome is Change.DONE and asked.series is not None:
+                ctx.replace_card(
+                    cards.end_series_confirm_card(
+                        ctx.t,
+                        series_id=asked.series.id,
+                        title=asked.series.title,
+                        ahead=asked.cancelled,
+                        note=note,
+                    )
+                )
+            elif asked.outcome is Change.ENDED and asked.series is not None:
+                ctx.say(ctx.t("meeting.end.already", title=asked.series.title))
+            else:
+                ctx.say(ctx.t("common.bad_card"))
             return
         result = await changes(ctx).end_series(ctx.me, data.series_id, note)
         if result.outcome is Change.DONE and result.series is not None:

@@ -609,6 +609,9 @@ HORIZON = timedelta(weeks=26)
 HOLIDAY_LOOKAHEAD = timedelta(days=366)
 DEFAULT_TITLE = "Operativt möte"
 SERIES_LIMITS = {"title": 200, "place": 200, "teams_link": 1000, "note": 1000}
+# Recurrences whose first date must be the weekday they meet on: for them the first date is the
+# first meeting (a monthly series' first date is only the day from which it counts).
+WEEKDAY_FIRST = frozenset({Recurrence.WEEKLY, Recurrence.BIWEEKLY})
 SERIES_FIELDS = (
     "title",
     "recurrence",
@@ -637,6 +640,8 @@ class SeriesForm:
     draft: SeriesDraft | None
     errors: dict[str, str]  # field -> message key
     values: dict[str, str]  # what was entered, cleaned, for redisplay
+    # the day the first meeting would fall on, when the first date given is another weekday
+    first_meeting: date | None = None
 
 
 def _form_text(raw: Mapping[str, object], key: str) -> str:
@@ -679,8 +684,18 @@ def validate_series_form(raw: Mapping[str, object], *, today: date) -> SeriesFor
         first = date.fromisoformat(values["first_date"])
     except ValueError:
         errors["first_date"] = "form.date" if values["first_date"] else "form.required"
+    first_meeting = None
     if first is not None and first < today:
         errors["first_date"] = "meeting.form.date_past"
+    elif (
+        first is not None
+        and weekday is not None
+        and recurrence in WEEKDAY_FIRST
+        and first.weekday() != weekday
+    ):
+        # the series would begin on the next such weekday, which the coordinator did not write
+        first_meeting = first + timedelta(days=(weekday - first.weekday()) % 7)
+        errors["first_date"] = "meeting.form.first_date_weekday"
     starts, ends = parse_clock(values["start_time"]), parse_clock(values["end_time"])
     for key, moment in (("start_time", starts), ("end_time", ends)):
         if moment is None:
@@ -703,7 +718,7 @@ def validate_series_form(raw: Mapping[str, object], *, today: date) -> SeriesFor
         or ends is None
         or plan.plan is None
     ):
-        return SeriesForm(None, errors, values)
+        return SeriesForm(None, errors, values, first_meeting)
     rule = SeriesRule(recurrence, weekday, first, starts, ends)
     draft = SeriesDraft(
         values["title"], rule, values["place"] or None, values["teams_link"] or None, plan.plan

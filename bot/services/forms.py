@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards.common import cancelled_card
+from bot.cards.common import Card, cancelled_card
 from bot.i18n import Translator
 from bot.storage.card_copies import CardCopies
-from bot.storage.forms import CANCELLED, OPEN, USED, Forms, FormView
+from bot.storage.forms import CANCELLED, OPEN, REPLACED, USED, Forms, FormView
 from bot.storage.outbox import Outbox
 
 ITEM = "form"
@@ -70,6 +70,27 @@ class FormService:
 
     async def cancel(self, form: FormView) -> bool:
         return await self.forms.close(form.id, CANCELLED)
+
+    async def replace_open(self, kind: str, owner_aad_id: str | None, item_id: int | None, card: Card) -> int:
+        """A newer form of `kind` for `item_id` is being handed to this person: their older ones
+        still open are closed, and each of their cards is replaced by `card` through the outbox.
+        Returns how many were replaced."""
+        if owner_aad_id is None:
+            return 0
+        replaced = 0
+        for form in await self.forms.open_of(owner_aad_id):
+            if form.kind != kind or form.item_id != item_id:
+                continue
+            if not await self.forms.close(form.id, REPLACED):
+                continue
+            replaced += 1
+            for copy in await self.copies.of(ITEM, form.id):
+                await self.outbox.enqueue(
+                    f"form:{form.id}:replaced:{copy.id}",
+                    dict(copy.reference),
+                    {"card": card, "update_activity_id": copy.activity_id},
+                )
+        return replaced
 
     async def cancel_open(
         self, owner_aad_id: str, conversation_id: str, t: Translator

@@ -116,6 +116,7 @@ class SeriesResult:
     form: SeriesForm | None = None
     series: SeriesView | None = None
     conflicts: list[tuple[date, str]] = field(default_factory=list)
+    announced: bool = False  # the new series was posted into the forum channel
 
 
 class MeetingService:
@@ -173,7 +174,8 @@ class MeetingService:
             return await self._made_by(again) if again else SeriesResult(Outcome.STALE_FORM)
         series = await self._create(coordinator, form.draft, choices, checked.form.token)
         await self.forms.set_result(checked.form, series.id)
-        return SeriesResult(Outcome.DONE, form=form, series=series)
+        announced = await self._announce_series(series)
+        return SeriesResult(Outcome.DONE, form=form, series=series, announced=announced)
 
     async def _made_by(self, form: FormView) -> SeriesResult:
         series = await self.repo.series(form.result_id) if form.result_id is not None else None
@@ -212,9 +214,42 @@ class MeetingService:
         await self.replan_extra()  # they follow the newest series' plan
         return series
 
+    async def _announce_series(self, series: SeriesView) -> bool:
+        """The new series as a post in the forum channel: how often, when and where, its first
+        meeting, and how to find it; False when no forum channel is linked."""
+        first = next((m for m in await self.repo.of_series(series.id) if m.held), None)
+        rule = series.rule
+
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            view = cards.SeriesAnnouncementView(
+                series_id=series.id,
+                title=series.title,
+                recurrence=rule.recurrence,
+                weekday=rule.weekday,
+                start=rule.start_time,
+                end=rule.end_time,
+                place=series.place,
+                teams_link=series.teams_link,
+                first_meeting=self.when(t, first) if first else None,
+                first_day=first.starts_at.astimezone(self.zone).date() if first else None,
+                plan=series.plan,
+            )
+            return cards.series_announced_card(t, view)
+
+        return await self.notices.to_channel(
+            ItemRef(SERIES_ITEM, series.id),
+            Audience.of(Visibility.FORUM, series.agency_id),
+            render,
+            purpose="meeting_series.created",
+            version=series.version,
+        )
+
     # The reminder plan of a running series -------------------------------------------------
     async def plan_form(self, t: Translator, coordinator: MemberView, series: SeriesView) -> tuple[Card, Any]:
-        """The series' reminders as a form, prefilled with its plan now."""
+        """The series' reminders as a form, prefilled with its plan now; the coordinator's older
+        form for the series, if one is still open, is closed and its card says it was replaced."""
+        replaced = cards.plan_form_replaced_card(t, series.title)
+        await self.forms.replace_open(PLAN_FORM, coordinator.aad_object_id, series.id, replaced)
         form = await self.forms.new(PLAN_FORM, coordinator.aad_object_id, series.id)
         card = cards.plan_form_card(t, self.plan_view(series, form.token))
         return card, self.forms.track(form, coordinator.id, t.language)
@@ -739,6 +774,20 @@ class MeetingChanges:
     async def running_series(self) -> list[SeriesView]:
         return await self.repo.running_series()
 
+    async def _ahead_in(self, series: SeriesView) -> list[MeetingView]:
+        now = self.meetings.clock()
+        return [m for m in await self.repo.of_series(series.id) if m.held and m.starts_at > now]
+
+    async def before_ending(self, series_id: int) -> ChangeResult:
+        """What ending the series would do, for the coordinator to confirm: how many meetings ahead
+        would be called off (`cancelled`)."""
+        series = await self.repo.series(series_id)
+        if series is None:
+            return ChangeResult(Change.NOT_FOUND)
+        if series.ended_at is not None:
+            return ChangeResult(Change.ENDED, series=series)
+        return ChangeResult(Change.DONE, series=series, cancelled=len(await self._ahead_in(series)))
+
     async def end_series(self, coordinator: MemberView, series_id: int, note: str | None) -> ChangeResult:
         """No more meetings in the series: those ahead are called off and their reminders with them."""
         series = await self.repo.series(series_id)
@@ -748,9 +797,7 @@ class MeetingChanges:
         if not await self.repo.end_series(series.id, coordinator.id, now):
             return ChangeResult(Change.ENDED, series=series)
         cancelled = 0
-        for meeting in await self.repo.of_series(series.id):
-            if not meeting.held or meeting.starts_at <= now:
-                continue
+        for meeting in await self._ahead_in(series):
             await self.repo.change(
                 meeting.id,
                 meeting.version,

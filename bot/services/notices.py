@@ -9,8 +9,10 @@ notices still queued for a reader who lost access are withdrawn.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,10 +30,23 @@ from bot.storage.outbox import Outbox
 
 FORUM_CHANNEL = "forum"
 
+log = logging.getLogger(__name__)
+
 # Draws an item's card for one reader; None is the forum channel, read by every member.
 Render = Callable[[Translator, MemberView | None], Awaitable[Card]]
 # What a copy shows once its reader may no longer see the item.
 Blank = Callable[[Translator], Card]
+
+
+class Reach(StrEnum):
+    """What became of a notice to one member."""
+
+    QUEUED = "queued"
+    ALREADY = "already"  # the same notice was queued before
+    NOT_ALLOWED = "not_allowed"  # the member may not see the item
+    # the bot keeps a member's personal chat once they have written to it there; until then it
+    # has nowhere to write to them
+    NO_PERSONAL_CHAT = "no_personal_chat"
 
 
 def track(item: ItemRef, viewer_id: int | None, language: str) -> dict[str, Any]:
@@ -69,6 +84,7 @@ class NoticeService:
                 continue
             reference = await self.members.personal_conversation(member.id)
             if not reference:
+                log.info("no personal chat with member %s: %s %s not sent", member.id, item.type, purpose)
                 continue
             t = await self.translator(member)
             key = NoticeKey(item, purpose, member_recipient(member.id), version)
@@ -98,14 +114,19 @@ class NoticeService:
         *,
         purpose: str,
         version: int,
-    ) -> bool:
-        """A short text about the item to one member who may see it."""
+    ) -> Reach:
+        """A short text about the item to one member who may see it. A member without a personal
+        chat with the bot cannot be reached: the caller hears so, and says so to whom it concerns."""
+        if not can_see(member.viewer, audience):
+            return Reach.NOT_ALLOWED
         reference = await self.members.personal_conversation(member.id)
-        if not reference or not can_see(member.viewer, audience):
-            return False
+        if not reference:
+            log.info("no personal chat with member %s: %s %s not sent", member.id, item.type, purpose)
+            return Reach.NO_PERSONAL_CHAT
         t = await self.translator(member)
         key = NoticeKey(item, purpose, member_recipient(member.id), version)
-        return await self.outbox.enqueue(key.idempotency_key, reference, {"text": text(t)}, notice=key)
+        queued = await self.outbox.enqueue(key.idempotency_key, reference, {"text": text(t)}, notice=key)
+        return Reach.QUEUED if queued else Reach.ALREADY
 
     async def refresh(
         self,

@@ -5,6 +5,7 @@ have not reported, and the compiled picture posted into the forum channel."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,8 +24,9 @@ from bot.domain.reports import ReportForm, ReportStatus, changed_fields, validat
 from bot.domain.visibility import can_see, fit_for_channel
 from bot.i18n import Translator
 from bot.services.forms import FormService
+from bot.services.meetings import ITEM as MEETING_ITEM
 from bot.services.meetings import MeetingService, MeetingView, task_kind
-from bot.services.notices import NoticeService, track
+from bot.services.notices import NoticeService, Reach, track
 from bot.services.schedule import TaskHandler
 from bot.settings import Settings
 from bot.storage.audit import Audit
@@ -36,6 +38,8 @@ ITEM = "status_report"
 # the compiled picture of one meeting: its own item, so that the meeting's card copies stay apart
 PICTURE = "status_picture"
 REPORT_FORM = "meeting.report"
+
+log = logging.getLogger(__name__)
 
 
 def picture_of(meeting: MeetingView) -> ItemRef:
@@ -50,6 +54,16 @@ class Outcome(StrEnum):
     STALE = "stale"  # someone else of the agency saved the report since the form was handed out
     SUBMITTED_ALREADY = "submitted_already"  # a submitted report is not turned back into a draft
     CLOSED = "closed"  # the meeting is gone, cancelled or has begun
+
+
+@dataclass(frozen=True)
+class Nudged:
+    """How the nudge to report went: on time or late (the schedule's outcome), how many members
+    it reminded, and the members it could not reach."""
+
+    timeliness: str
+    reminded: int = 0
+    unreachable: tuple[MemberView, ...] = ()
 
 
 @dataclass
@@ -283,15 +297,16 @@ class ReportService:
         )
         return timeliness
 
-    async def nudge(self, task: TaskView, now: datetime) -> str:
+    async def nudge(self, task: TaskView, now: datetime) -> Nudged:
         """The approved members of each agency that has not submitted its report are reminded in
-        personal chat, each once for the meeting (also if the meeting moves and it runs again)."""
+        personal chat, each once for the meeting (also if the meeting moves and it runs again).
+        Those it cannot reach are named to the coordinators, once for the meeting."""
         meeting = await self.meetings.get(task.item.id)
         if meeting is None or not meeting.held:
-            return "skipped"
+            return Nudged("skipped")
         timeliness = downtime_policy(task.due_at, meeting.starts_at, now)
         if timeliness == "missed":
-            return timeliness
+            return Nudged(timeliness)
         submitted = {r.agency_id for r in await self.repo.of_meeting(meeting.id) if r.submitted}
 
         def text(t: Translator) -> str:
@@ -302,12 +317,57 @@ class ReportService:
                 date=meeting.starts_at.astimezone(self.settings.zone).date().isoformat(),
             )
 
+        reminded, unreachable = 0, []
         for member in await self.members.approved():
-            if member.agency.id not in submitted:
-                await self.notices.tell(
-                    member, picture_of(meeting), meeting.audience, text, purpose=task.kind, version=1
-                )
-        return timeliness
+            if member.agency.id in submitted:
+                continue
+            reach = await self.notices.tell(
+                member, picture_of(meeting), meeting.audience, text, purpose=task.kind, version=1
+            )
+            if reach is Reach.QUEUED:
+                reminded += 1
+            elif reach is Reach.NO_PERSONAL_CHAT:
+                unreachable.append(member)
+        if unreachable:
+            await self._tell_unreachable(meeting, task, unreachable)
+        await self.audit.record(
+            "report_nudge",
+            MEETING_ITEM,
+            meeting.id,
+            details={
+                "reminded": reminded,
+                "unreachable": len(unreachable),
+                "unreachable_member_ids": [m.id for m in unreachable],
+            },
+        )
+        return Nudged(timeliness, reminded, tuple(unreachable))
+
+    async def _tell_unreachable(
+        self, meeting: MeetingView, task: TaskView, members: list[MemberView]
+    ) -> None:
+        """The coordinators told in personal chat whom the nudge could not reach, and why."""
+
+        def text(t: Translator) -> str:
+            headline = t.plural(
+                "report.unreachable", len(members), title=meeting.title, when=self.meetings.when(t, meeting)
+            )
+            reason = t(f"notice.unreachable.{Reach.NO_PERSONAL_CHAT.value}")
+            lines = [
+                "- "
+                + t("notice.unreachable.member", name=m.name, agency=m.agency.name(t.language), reason=reason)
+                for m in members
+            ]
+            return "\n\n".join([headline, "\n".join(lines), t("report.unreachable.advice")])
+
+        for coordinator in await self.members.approved_with_role(Role.COORDINATOR):
+            await self.notices.tell(
+                coordinator,
+                picture_of(meeting),
+                meeting.audience,
+                text,
+                purpose=f"{task.kind}.unreachable",
+                version=1,
+            )
 
     async def _tell_missed(self, meeting: MeetingView, task: TaskView, version: int) -> None:
         def missed(t: Translator) -> str:
@@ -346,7 +406,15 @@ def report_handlers(settings: Settings) -> dict[str, TaskHandler]:
     """The schedule's kinds for status reports: the nudge to report, and the compiled picture."""
 
     async def nudge(session: AsyncSession, task: TaskView, now: datetime) -> str:
-        return await ReportService(session, settings, lambda: now).nudge(task, now)
+        nudged = await ReportService(session, settings, lambda: now).nudge(task, now)
+        log.info(
+            "report nudge for meeting %s: %s, %d reminded, %d without a personal chat",
+            task.item.id,
+            nudged.timeliness,
+            nudged.reminded,
+            len(nudged.unreachable),
+        )
+        return nudged.timeliness
 
     async def compiled(session: AsyncSession, task: TaskView, now: datetime) -> str:
         return await ReportService(session, settings, lambda: now).post_compiled(task, now)

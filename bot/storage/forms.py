@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.common import now
 from bot.storage.models import Form
 
-OPEN, USED, CANCELLED = "open", "used", "cancelled"
+OPEN, USED, CANCELLED, REPLACED = "open", "used", "cancelled", "replaced"
 
 
 @dataclass(frozen=True)

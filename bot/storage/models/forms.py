@@ -15,7 +15,8 @@ from bot.storage.models.base import Base, BigId
 
 
 class Form(Base):
-    """A form card handed to someone: submitted once, or cancelled, and then out of date."""
+    """A form card handed to someone: submitted once, cancelled, or replaced by a newer one of
+    the same kind for the same item, and then out of date."""
 
     __tablename__ = "forms"
 
@@ -26,7 +27,7 @@ class Form(Base):
     owner_aad_id: Mapped[str | None] = mapped_column(String(64))
     # the item an edit form is about
     item_id: Mapped[int | None] = mapped_column(BigId)
-    # open | used | cancelled
+    # open | used | cancelled | replaced
     status: Mapped[str] = mapped_column(String(16), default="open")
     # what submitting it made (a proposal's id)
     result_id: Mapped[int | None] = mapped_column(BigId)
