@@ -85,6 +85,27 @@ POLL = poll_cards.PollCardView(
     manage="close",
     notice="Sparat",
 )
+ATTENDANCE = poll_cards.AttendanceCardView(
+    poll_id=1,
+    meeting_id=2,
+    title="Operativt möte",
+    when="tisdag 1 december 2026 kl. 09.00–10.30",
+    state="Svara senast när mötet börjar",
+    open=True,
+    options=[
+        poll_cards.OptionRow("Ja", 1),
+        poll_cards.OptionRow("Nej", 0),
+        poll_cards.OptionRow("Kanske", 0),
+        poll_cards.OptionRow("Skickar ersättare", 1, chosen=True),
+    ],
+    coming=2,
+    agencies=2,
+    answered=2,
+    eligible=5,
+    substitute="Greta Gransson",
+    coordinator=True,
+    notice="Sparat",
+)
 DEAD = DeadLetter(
     id=3,
     idempotency_key="k",
@@ -220,6 +241,27 @@ def every_card(t: Translator) -> dict[str, dict]:
         "poll_file": poll_cards.poll_file_card(
             t, question="Kommer du?", url="https://x.se/files/t", minutes=15
         ),
+        "attendance_open": poll_cards.attendance_card(t, ATTENDANCE),
+        "attendance_closed": poll_cards.attendance_card(
+            t, dataclasses.replace(ATTENDANCE, open=False, coordinator=False, notice=None, coming=0)
+        ),
+        "attendance_list": poll_cards.attendance_list_card(
+            t,
+            poll_cards.AttendanceListView(
+                1,
+                "Operativt möte",
+                "tisdag",
+                "Öppen",
+                2,
+                1,
+                3,
+                5,
+                [poll_cards.AgencyAttendance("Polisen", ["Per"], [("Pia", "Pål")], [], ["Anna"], ["Olle"])],
+            ),
+        ),
+        "attendance_list_empty": poll_cards.attendance_list_card(
+            t, poll_cards.AttendanceListView(1, "Möte", "tisdag", "Stängd", 0, 0, 0, 0, [])
+        ),
     }
 
 
@@ -325,4 +367,5 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
         "help.cmd.reminders": "påminnelser / reminders",
         "help.cmd.new_poll": "ny omröstning / new poll",
         "help.cmd.polls": "omröstningar / polls",
+        "help.cmd.attendance": "närvaro [datum] / attendance [date]",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, time, timedelta
 from importlib import resources
@@ -11,6 +12,7 @@ import pytest
 
 from bot.cards import meetings as cards
 from bot.domain.meetings import BeforeStart, Recurrence, ReminderPlan, WorkingDaysBefore, plan_values
+from bot.domain.polls import Coming
 from bot.i18n import Translator
 from tests.support.harness import card_text
 
@@ -27,6 +29,9 @@ VIEW = cards.MeetingCardView(
     calendar=True,
     plan=ReminderPlan(),
     plan_series_id=4,
+    coming=Coming(12, 3),
+    attend=True,
+    attendance_list=True,
 )
 CUSTOM = ReminderPlan(
     agenda=WorkingDaysBefore(0, time(7, 30)),
@@ -214,3 +219,26 @@ def test_the_reminder_section_is_prefilled_and_keeps_what_was_entered() -> None:
         "reminder_compiled_days": 1,
         "reminder_compiled_at": "12:00",
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "coming", "line"),
+    [
+        ("sv", Coming(12, 3), "12 kommer från 3 myndigheter"),
+        ("sv", Coming(1, 1), "1 kommer från 1 myndighet"),
+        ("sv", Coming(0, 0), "Ingen har svarat att de kommer än."),
+        ("en", Coming(1, 1), "1 is coming from 1 agency"),
+        ("en", Coming(1200, 2), "1,200 are coming from 2 agencies"),
+    ],
+)
+def test_the_meeting_card_says_how_many_come_from_how_many_agencies(
+    language: str, coming: Coming, line: str
+) -> None:
+    t = Translator(language)
+    card = cards.meeting_card(t, dataclasses.replace(VIEW, coming=coming))
+    assert line in card_text(card).split("\n")
+    buttons = [a["data"]["action"] for a in card["actions"]]
+    assert buttons[:2] == ["poll.attend", "poll.attendance"]
+    called_off = cards.meeting_card(t, dataclasses.replace(VIEW, coming=None, attend=False))
+    assert line not in card_text(called_off)
+    assert "poll.attend" not in [a["data"]["action"] for a in called_off["actions"]]

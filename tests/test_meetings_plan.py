@@ -238,7 +238,7 @@ async def test_changing_the_plan_replans_pending_reminders_and_does_not_repeat_s
     assert await tick(bot, utc(12, 1, 7)) == 0
     assert len(posts_with(bot, AGENDA, "1 december")) == 1
     assert not posts_with(bot, SHORT)
-    assert await tick(bot, utc(12, 2, 8)) == 1
+    assert await tick(bot, utc(12, 2, 8)) == 2  # the nudge; and 1 December's attendance poll closed
     assert await tick(bot, utc(12, 7, 9)) == 1
     assert len(posts_with(bot, AGENDA, "8 december")) == 1
 

@@ -58,7 +58,7 @@ async def test_the_agenda_and_the_short_reminder_are_posted_once_each_at_their_t
     assert await bot.app[TASKS].run_due() == 0 and await second.run_due() == 0
     await bot.drain_outbox()
     (agenda,) = [p for p in channel_posts(bot) if AGENDA in p]
-    assert "tisdag 1 december 2026 kl. 09.00–10.30" in agenda and SV("meeting.polls_later") in agenda
+    assert "tisdag 1 december 2026 kl. 09.00–10.30" in agenda and SV("poll.attendance.below") in agenda
     assert "⚠" not in agenda
     assert any(SV("meeting.summary_headline", title=TITLE) in text for text in personal_texts(bot))
 
@@ -70,8 +70,9 @@ async def test_the_agenda_and_the_short_reminder_are_posted_once_each_at_their_t
     assert await tick(bot, datetime(2026, 12, 1, 7, 1, tzinfo=UTC)) == 0
     (short,) = [p for p in channel_posts(bot) if SHORT in p]
     assert "Stadshuset, rum 3" in short and "kl. 09.00–10.30" in short
-    # the new series' announcement, the agenda, the compiled status picture, the short one
-    assert len(channel_posts(bot)) == 4
+    # the new series' announcement, the agenda and the attendance poll, the compiled status picture,
+    # the short one
+    assert len(channel_posts(bot)) == 5
 
 
 async def sunday_series_at_half_past_two(bot: Harness, first: str) -> None:
@@ -158,8 +159,8 @@ async def test_after_downtime_a_reminder_is_posted_late_or_the_coordinators_are_
     (agenda,) = [p for p in channel_posts(bot) if AGENDA in p]
     assert "⚠ " + SV("meeting.reminder_late", due="fredag 27 november 2026 kl. 09.00") in agenda
     # down again across the compiled picture and the short reminder until the meeting had begun:
-    # neither posted, coordinators told
-    assert await tick(bot, datetime(2026, 12, 1, 8, 15, tzinfo=UTC)) == 2
+    # neither posted, coordinators told; the attendance poll closed
+    assert await tick(bot, datetime(2026, 12, 1, 8, 15, tzinfo=UTC)) == 3
     assert not [p for p in channel_posts(bot) if SHORT in p]
     told = SV(
         "meeting.reminder_missed",
@@ -174,4 +175,5 @@ async def test_after_downtime_a_reminder_is_posted_late_or_the_coordinators_are_
         ("meeting.short", "missed"),
         ("meeting.report_nudge", "late"),
         ("meeting.compiled", "missed"),
+        ("poll.close", "late"),  # the attendance poll, made with the agenda, closed as the meeting began
     }

@@ -25,7 +25,7 @@ from bot.domain.notices import CHANNEL, member_recipient
 from bot.services.outbox import OutboxService
 from bot.storage.db import unit_of_work
 from bot.storage.membership import Members
-from bot.storage.models import OutboxMessage, ScheduledTask
+from bot.storage.models import OutboxMessage, Poll, ScheduledTask
 from tests.support.connector import Recorded
 from tests.support.harness import Harness
 from tests.support.outbox_connector import OutboxConnector
@@ -40,7 +40,8 @@ from tests.support.outbox_tools import (
 from tests.test_meetings import NOW, forum, set_up
 
 OPEN = ("queued", "claimed", "sending")
-# what each task puts in the outbox: (purpose, to whom), "members" and "coordinators" one each
+# what each task puts in the outbox: (purpose, to whom), "members" and "coordinators" one each;
+# the first channel reminder of a meeting (here its agenda) also posts its attendance poll
 EFFECTS = {
     "meeting.report_nudge": [("meeting.report_nudge", "members")],
     "meeting.agenda": [("meeting.agenda", CHANNEL), ("meeting.agenda.summary", "coordinators")],
@@ -179,6 +180,9 @@ async def test_two_processes_post_every_reminder_once_though_one_is_killed(
         await step(moment + LEASES)
         for moment in steps[kill_at + 1 :]:
             await step(moment)
+        # the last meeting begins: its attendance poll closes
+        closing = steps[-1] + timedelta(hours=1)
+        await step(closing)
         said = {"first": reports(killed_out)}
         said["second"] = await stop_process(second)
         said["third"] = await stop_process(third)
@@ -189,17 +193,24 @@ async def test_two_processes_post_every_reminder_once_though_one_is_killed(
                 await child.wait()
 
     # every task done once (as the processes report; each of them did some), at the first step
-    # it was due by: the short reminder on time, the others late
+    # it was due by: the short reminder on time, the others late. The tasks besides the meetings'
+    # reminders close their attendance polls, made with their agendas, one per meeting.
     done = Counter(i for lines in said.values() for line in lines for i in line.get("done", []))
-    assert done == Counter(tasks.keys())
     assert all(any(line.get("done") for line in lines) for lines in said.values())
     async with bot.sessions() as session:
         finished = list(await session.scalars(select(ScheduledTask)))
         entries = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id > first_of_run)))
+        polls = {poll.meeting_id: poll.id for poll in await session.scalars(select(Poll))}
+    assert done == Counter(task.id for task in finished)
+    closes = [task for task in finished if task.id not in tasks]
+    assert {task.kind for task in closes} == {"poll.close"}
+    assert sorted(task.item_id for task in closes) == sorted(polls.values())
+    assert sorted(polls) == sorted(meetings)
     for task in finished:
-        on_time = task.kind == "meeting.short"
+        # (and the last meeting's poll, closed at its very start)
+        on_time = task.kind == "meeting.short" or task.due_at == closing
         assert (task.status, task.outcome) == ("done", "on_time" if on_time else "late")
-        assert task.done_at == min(step for step in steps if step >= task.due_at)
+        assert task.done_at == min(step for step in [*steps, closing] if step >= task.due_at)
 
     # each task's messages queued once: the channel's post, a nudge to every member, the
     # coordinators' copy of the agenda
@@ -209,6 +220,7 @@ async def test_two_processes_post_every_reminder_once_though_one_is_killed(
             readers = {"members": members, "coordinators": coordinators}.get(to)
             recipients = [member_recipient(m) for m in readers] if readers else [to]
             expected.update((task.item_id, purpose, recipient) for recipient in recipients)
+    expected.update((poll, "poll.attendance", CHANNEL) for poll in polls.values())
     assert Counter((e.item_id, e.purpose, e.recipient) for e in entries) == expected
 
     # Every message reached Teams once (each channel post, each member's nudge), as one new

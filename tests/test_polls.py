@@ -394,10 +394,10 @@ async def test_after_an_anonymous_poll_closes_no_table_links_a_member_to_a_choic
     assert poll.status == "closed" and poll.secret is None
     rows = await ballots(bot)
     assert len(rows) == 3 and sorted(r.choices for r in rows) == [0b010, 0b010, 0b100]
-    assert all(r.member_id is None and len(r.voter) == 64 for r in rows)
-    # the ballots' columns: the poll, the key, the choices and an empty member; nothing that dates
-    # or orders a ballot
-    assert set(PollBallot.__table__.columns.keys()) == {"poll_id", "voter", "choices", "member_id"}
+    assert all(r.member_id is None and r.note is None and len(r.voter) == 64 for r in rows)
+    # the ballots' columns: the poll, the key, the choices, an empty member and an empty note (an
+    # attendance answer's substitute); nothing that dates or orders a ballot
+    assert set(PollBallot.__table__.columns.keys()) == {"poll_id", "voter", "choices", "member_id", "note"}
     async with bot.sessions() as session:
         audits = list(await session.scalars(select(AuditEntry).where(AuditEntry.item_type == "poll")))
         sent = list(await session.scalars(select(OutboxMessage)))

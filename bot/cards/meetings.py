@@ -20,6 +20,7 @@ from bot.cards.common import (
     text,
     with_placeholders,
 )
+from bot.cards.polls import coming_line
 from bot.domain.meetings import (
     BEFORE_START_KINDS,
     DEFAULT_TITLE,
@@ -36,6 +37,7 @@ from bot.domain.meetings import (
     plan_parts,
     plan_values,
 )
+from bot.domain.polls import Coming
 from bot.i18n import Translator
 
 
@@ -65,6 +67,9 @@ class MeetingCardView:
     calendar: bool = False  # offer the series' calendar file
     plan: ReminderPlan | None = None  # the reminders it gets, shown in words
     plan_series_id: int | None = None  # the series whose plan the reader may change from here
+    coming: Coming | None = None  # who comes, as its attendance poll says; None: called off
+    attend: bool = False  # offer "Kommer du?": the reader's own attendance card
+    attendance_list: bool = False  # the reader (a coordinator) may see who comes from each agency
 
 
 @dataclass(frozen=True)
@@ -342,6 +347,8 @@ def meeting_card(
         body.append(text(t("meeting.note", note=view.note)))
     if view.plan is not None and view.status != "cancelled":
         body.append(text(plan_words(t, view.plan), subtle=True))
+    if view.coming is not None:
+        body.append(text(coming_line(t, view.coming.people, view.coming.agencies)))
     body.append(text(t("meeting.agenda"), subtle=True))
     if not view.agenda:
         body.append(text(t("meeting.agenda_empty"), subtle=True))
@@ -383,6 +390,10 @@ def meeting_card(
                 }
             )
     actions = []
+    if view.attend:
+        actions.append(submit(t("poll.attendance.open"), "poll.attend", meeting_id=view.id))
+    if view.attendance_list:
+        actions.append(submit(t("poll.attendance.list"), "poll.attendance", meeting_id=view.id))
     if view.calendar and view.series_id is not None:
         actions.append(submit(t("meeting.calendar"), "meeting.calendar", series_id=view.series_id))
     if view.plan_series_id is not None:

@@ -1,5 +1,6 @@
 """Cards for quick polls: the form, the poll as one reader (or the forum channel) sees it, with
-its vote on the card (Action.Execute, Universal Actions), and the list of polls."""
+its vote on the card (Action.Execute, Universal Actions), and the list of polls; a meeting's
+attendance poll, and who comes from each agency, for the coordinators."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from bot.cards.common import (
     card,
     choice_set,
     execute,
+    facts,
     field_error,
     heading,
     submit,
     text,
     with_placeholders,
 )
-from bot.domain.polls import FORUM, LIMITS, MAX_OPTIONS
+from bot.domain.polls import FORUM, LIMITS, MAX_OPTIONS, SUBSTITUTE_LIMIT
 from bot.i18n import Translator
 
 
@@ -288,4 +290,141 @@ def poll_list_card(t: Translator, rows: list[PollRow]) -> Card:
                 ],
             }
         )
+    return card(body)
+
+
+# Attendance -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendanceCardView:
+    """A meeting's attendance poll as one reader (None: the forum channel) may see it: how many
+    gave each answer, never who (that is for the coordinators' list)."""
+
+    poll_id: int
+    meeting_id: int
+    title: str  # the meeting's
+    when: str  # already written: 'tisdag 1 december 2026 kl. 09.00–10.30'
+    state: str  # already written: open until the meeting starts, closed, or the meeting called off
+    open: bool
+    options: list[OptionRow]  # the answers, written, with their counts; the reader's own ticked
+    coming: int
+    agencies: int
+    answered: int
+    eligible: int
+    votable: bool = True
+    substitute: str | None = None  # the reader's own substitute, on their own view
+    coordinator: bool = False  # offer the list of who comes from each agency
+    notice: str | None = None
+    notice_color: str = "Good"
+
+
+@dataclass(frozen=True)
+class AgencyAttendance:
+    name: str
+    coming: list[str]
+    substitutes: list[tuple[str, str]]  # the member, and whom they send
+    maybe: list[str]
+    not_coming: list[str]
+    unanswered: list[str]
+
+
+@dataclass(frozen=True)
+class AttendanceListView:
+    meeting_id: int
+    title: str
+    when: str
+    state: str
+    coming: int
+    agencies: int
+    answered: int
+    eligible: int
+    rows: list[AgencyAttendance]
+
+
+def coming_line(t: Translator, people: int, agencies: int) -> str:
+    """'12 kommer från 3 myndigheter', counted by the plural rules; nobody yet said so."""
+    if people == 0:
+        return t("poll.attendance.nobody_yet")
+    return t.plural("poll.attendance.coming", people, agencies=t.plural("poll.attendance.agencies", agencies))
+
+
+def attendance_card(t: Translator, view: AttendanceCardView) -> Card:
+    """ "Kommer du?" for one meeting: how many gave each answer, who comes from how many agencies,
+    and for the reader the answer (a substitute's name with "Skickar ersättare")."""
+    body: list[dict[str, Any]] = [
+        heading(t("poll.attendance.question")),
+        text(f"**{view.title}** · {view.when}"),
+        text(view.state, subtle=True),
+    ]
+    if view.notice:
+        body.append(text(view.notice, color=view.notice_color))
+    for option in view.options:
+        line = f"✔ **{option.text}**" if option.chosen else option.text
+        if option.votes is not None:
+            line += f" · {t.plural('poll.attendance.answers', option.votes)}"
+        body.append({**text(line), "spacing": "Small"})
+    body.append({**text(f"**{coming_line(t, view.coming, view.agencies)}**"), "separator": True})
+    body.append(text(t.plural("poll.answered", view.answered, eligible=view.eligible), subtle=True))
+    if view.substitute:
+        body.append(text(t("poll.attendance.your_substitute", name=view.substitute), subtle=True))
+    actions: list[dict[str, Any]] = []
+    if view.open and view.votable:
+        chosen = next((str(i) for i, option in enumerate(view.options) if option.chosen), None)
+        body.append(
+            {
+                **choice_set(
+                    "choices",
+                    t("poll.your_choice"),
+                    [(str(i), option.text) for i, option in enumerate(view.options)],
+                    value=chosen,
+                    required=True,
+                    error=t("poll.choose_first"),
+                ),
+                "style": "expanded",
+            }
+        )
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": "substitute",
+                "label": t("poll.attendance.substitute_label"),
+                "value": view.substitute or "",
+                "maxLength": SUBSTITUTE_LIMIT,
+            }
+        )
+        title = t("poll.attendance.change") if chosen is not None else t("poll.attendance.send")
+        actions.append({**execute(title, "poll.vote", poll_id=view.poll_id), "style": "positive"})
+    if view.coordinator:
+        actions.append(submit(t("poll.attendance.list"), "poll.attendance", meeting_id=view.meeting_id))
+    return card(body, actions)
+
+
+def attendance_list_card(t: Translator, view: AttendanceListView) -> Card:
+    """Who comes to a meeting from each agency, and who sends whom in their place: for the
+    coordinators, never for the channel."""
+    body: list[dict[str, Any]] = [
+        heading(t("poll.attendance.list_title", title=view.title)),
+        text(view.when),
+        text(view.state, subtle=True),
+        text(f"**{coming_line(t, view.coming, view.agencies)}**"),
+        text(t.plural("poll.answered", view.answered, eligible=view.eligible), subtle=True),
+    ]
+    if not view.rows:
+        body.append(text(t("poll.attendance.list_empty"), subtle=True))
+    for row in view.rows:
+        pairs = []
+        if row.coming:
+            pairs.append((t("poll.attendance.answer.yes"), ", ".join(row.coming)))
+        if row.substitutes:
+            sent = [t("poll.attendance.sends", member=m, substitute=s) for m, s in row.substitutes]
+            pairs.append((t("poll.attendance.answer.substitute"), ", ".join(sent)))
+        if row.maybe:
+            pairs.append((t("poll.attendance.answer.maybe"), ", ".join(row.maybe)))
+        if row.not_coming:
+            pairs.append((t("poll.attendance.answer.no"), ", ".join(row.not_coming)))
+        if row.unanswered:
+            pairs.append((t("poll.attendance.unanswered"), ", ".join(row.unanswered)))
+        body.append({**text(f"**{row.name}**"), "separator": True})
+        body.append(facts(pairs))
     return card(body)

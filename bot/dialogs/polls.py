@@ -1,6 +1,8 @@
 """Quick polls: the form (its steps drawn in polls.mmd), the list, and the poll's card, whose
 buttons are Action.Execute (Universal Actions): a vote, a close or a reopen is answered with the
-presser's own updated card in the invoke's response.
+presser's own updated card in the invoke's response. A meeting's attendance poll is voted the
+same way; its card for a member of their own, and the coordinators' list of who comes from each
+agency, are asked for from the meeting's card or with `närvaro`.
 
 The form lives in its card, as the proposal form does: FORM comes back while invalid (values
 kept, each problem by its field); a poll made ends it.
@@ -13,10 +15,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from bot.cards.polls import poll_file_card, poll_list_card
+from bot.cards.polls import attendance_list_card, poll_file_card, poll_list_card
 from bot.conversation import Reply
 from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
 from bot.dialogs.steps import START, Step
+from bot.domain.meetings import parse_day
+from bot.domain.polls import SUBSTITUTE_LIMIT
+from bot.services.meetings import MeetingService, MeetingView
 from bot.services.polls import Kept, Made, PollService, PollView, Voted, results_link
 
 
@@ -51,6 +56,12 @@ class VoteSubmit(SubmitData):
     poll_id: CardId
     # the ticked options as the card's choice set sends them: '2', or '0,2'
     choices: Annotated[str | None, Field(default=None, max_length=40)] = None
+    # an attendance poll's substitute, as typed (its own limit is checked, and said, on the card)
+    substitute: Annotated[str | None, Field(default=None, max_length=10 * SUBSTITUTE_LIMIT)] = None
+
+
+class MeetingRef(SubmitData):
+    meeting_id: CardId
 
 
 def register(router: Router) -> None:
@@ -120,16 +131,20 @@ def register(router: Router) -> None:
     async def vote(ctx: Ctx, data: VoteSubmit) -> None:
         """A vote on the card: the answer is the voter's card with their choice ticked."""
         polls = service(ctx)
-        result = await polls.vote(ctx.me, data.poll_id, data.choices)
+        result = await polls.vote(ctx.me, data.poll_id, data.choices, data.substitute)
         if result.outcome is Voted.NO_SUCH_POLL or result.poll is None:
             ctx.say(ctx.t("poll.not_for_you"))
             return
-        notice = {
-            Voted.DONE: "poll.voted",
-            Voted.NOT_ASKED: "poll.not_asked",
-            Voted.CLOSED: "poll.closed_refused",
-            Voted.BAD_CHOICE: "poll.bad_choice",
-        }[result.outcome]
+        notice = (
+            result.error
+            or {
+                Voted.DONE: "poll.attendance.saved" if result.poll.attendance else "poll.voted",
+                Voted.NOT_ASKED: "poll.not_asked",
+                Voted.CLOSED: "poll.attendance.closed" if result.poll.attendance else "poll.closed_refused",
+                Voted.BAD_CHOICE: "poll.bad_choice",
+                Voted.BAD_SUBSTITUTE: "poll.bad_choice",
+            }[result.outcome]
+        )
         await answer(
             ctx,
             polls,
@@ -137,6 +152,7 @@ def register(router: Router) -> None:
             notice=ctx.t(notice),
             attention=result.outcome is not Voted.DONE,
             mine=result.mine,
+            substitute=result.substitute,
         )
 
     @router.action("poll.view", access=Access.MEMBER, data=PollRef)
@@ -175,6 +191,74 @@ def register(router: Router) -> None:
         outcome, poll = await service(ctx).reopen(ctx.me, data.poll_id)
         await kept(ctx, outcome, poll, done="poll.reopened")
 
+    register_attendance(router)
+
+
+def register_attendance(router: Router) -> None:
+    """Meetings' attendance polls: a member's own card, and who comes, for the coordinators."""
+
+    @router.action("poll.attend", access=Access.MEMBER, data=MeetingRef)
+    async def attend(ctx: Ctx, data: MeetingRef) -> None:
+        """ "Kommer du?" from a meeting's card: the meeting's attendance poll as a card of the
+        member's own (in their personal chat), to answer or change their answer."""
+        polls = service(ctx)
+        meeting = await MeetingService(ctx.session, ctx.settings, ctx.clock).get(data.meeting_id)
+        poll = await polls.attendance.ensure(meeting) if meeting is not None else None
+        if poll is None:
+            ctx.say(ctx.t("poll.attendance.none"))
+            return
+        await show(ctx, polls, poll)
+
+    @router.command(
+        "help.cmd.attendance",
+        "närvaro",
+        "attendance",
+        access=Access.COORDINATOR,
+        shown=("närvaro [datum]", "attendance [date]"),
+    )
+    async def attendance(ctx: Ctx) -> None:
+        """Who comes to the next meeting (or the one on a date) from each agency, and who sends a
+        substitute: in the coordinator's personal chat, never in a channel."""
+        meetings = MeetingService(ctx.session, ctx.settings, ctx.clock)
+        typed = ctx.args.strip()
+        if typed:
+            day = parse_day(typed)
+            if day is None:
+                ctx.say(ctx.t("meeting.bad_date"))
+                return
+            meeting = await meetings.on_date(day)
+            if meeting is None:
+                ctx.say(ctx.t("meeting.not_found", date=ctx.t.date_long(day)))
+                return
+        else:
+            coming = await meetings.next_held(1)
+            if not coming:
+                ctx.say(ctx.t("meeting.list.empty"))
+                return
+            meeting = coming[0]
+        await send_attendance(ctx, meeting)
+
+    @router.action("poll.attendance", access=Access.COORDINATOR, data=MeetingRef)
+    async def attendance_button(ctx: Ctx, data: MeetingRef) -> None:
+        """The same list, from a button (pressed in a channel, it goes to the personal chat)."""
+        meeting = await MeetingService(ctx.session, ctx.settings, ctx.clock).get(data.meeting_id)
+        if meeting is None:
+            ctx.say(ctx.t("common.bad_card"))
+            return
+        await send_attendance(ctx, meeting)
+
+
+async def send_attendance(ctx: Ctx, meeting: MeetingView) -> None:
+    card = attendance_list_card(ctx.t, await service(ctx).attendance.by_agency(ctx.t, meeting))
+    if ctx.private:
+        ctx.send_card(card)
+        return
+    key = f"attendance:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
+    if not await ctx.membership.send_personal(ctx.me, key, card, None):
+        ctx.say(ctx.t("meeting.open_personal_chat"))
+        return
+    ctx.say(ctx.t("poll.attendance.sent_privately"))
+
 
 async def show(
     ctx: Ctx, polls: PollService, poll: PollView, *, notice: str | None = None, replace: bool = False
@@ -196,11 +280,20 @@ async def answer(
     notice: str | None = None,
     attention: bool = False,
     mine: frozenset[int] | None = None,
+    substitute: str | None = None,
 ) -> None:
     """The presser's card: in the invoke's answer (Action.Execute), else in place of the card."""
     shared = not ctx.turn.personal
     card = await polls.card(
-        ctx.t, poll, ctx.me, shared=shared, answer=True, mine=mine, notice=notice, attention=attention
+        ctx.t,
+        poll,
+        ctx.me,
+        shared=shared,
+        answer=True,
+        mine=mine,
+        substitute=substitute,
+        notice=notice,
+        attention=attention,
     )
     if ctx.turn.invoke:
         ctx.answer_with(card)

@@ -652,6 +652,17 @@ def _form_text(raw: Mapping[str, object], key: str) -> str:
     return kept
 
 
+def parse_day(typed: str) -> date | None:
+    """A day typed as YYYY-MM-DD ('möte 2026-12-01'); None for anything else."""
+    text = typed.strip()
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def parse_clock(value: str) -> time | None:
     """'09:00', '9.00', '09:00:00' (Teams sends HH:MM) → a wall-clock time; None if unreadable."""
     text = value.strip().replace(".", ":")

@@ -5,6 +5,9 @@ A poll asks the forum (every member, in the forum channel) or one agency (its me
 personal chats). One ballot per member and poll: a named poll keys it by the member, an anonymous
 one by an HMAC of the member's id under a secret of the poll's own, which is destroyed when the
 poll closes; from then on no key can be traced back to a member.
+
+An attendance poll is a poll of its own kind, one per meeting: "Kommer du?", asked of the whole
+forum, named, open until the meeting starts; "Skickar ersättare" carries the substitute's name.
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ from bot.domain.visibility import Audience, Viewer, Visibility
 class PollStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class PollKind(StrEnum):
+    QUICK = "quick"  # made from the form by a coordinator (or a member)
+    ATTENDANCE = "attendance"  # made by the bot for a meeting
+
+
+# a poll's cards are about this item; it closes by this task of the schedule
+ITEM = "poll"
+CLOSE_TASK = "poll.close"
 
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -178,11 +191,13 @@ def default_deadline_fields(deadline: datetime | None, zone: ZoneInfo) -> dict[s
 # Who sees and who votes ---------------------------------------------------------------------
 
 
-def poll_audience(agency_id: int | None, creator_id: int, creator_agency_id: int) -> Audience:
-    """Who may see a poll: every member, or one agency's; and whoever made it, to follow it."""
+def poll_audience(agency_id: int | None, creator_id: int | None, creator_agency_id: int) -> Audience:
+    """Who may see a poll: every member, or one agency's; and whoever made it, to follow it (the
+    bot makes attendance polls)."""
+    readers = (creator_id,) if creator_id is not None else ()
     if agency_id is None:
-        return Audience.of(Visibility.FORUM, creator_agency_id, readers=(creator_id,))
-    return Audience.of(Visibility.AGENCY, agency_id, readers=(creator_id,))
+        return Audience.of(Visibility.FORUM, creator_agency_id, readers=readers)
+    return Audience.of(Visibility.AGENCY, agency_id, readers=readers)
 
 
 def may_vote(viewer: Viewer | None, agency_id: int | None) -> bool:
@@ -310,3 +325,70 @@ def results_csv(
             answer = ", ".join(names[i] for i in sorted(chosen) if i < len(names))
             writer.writerow([_cell(name), _cell(agency), _cell(answer)])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+# Attendance ------------------------------------------------------------------------------------
+
+
+class Attendance(StrEnum):
+    """The answers of an attendance poll, in the card's order (an option's position is its index)."""
+
+    YES = "yes"
+    NO = "no"
+    MAYBE = "maybe"
+    SUBSTITUTE = "substitute"  # the member cannot come and sends someone in their place
+
+    @property
+    def position(self) -> int:
+        return list(Attendance).index(self)
+
+    @classmethod
+    def at(cls, position: int) -> Attendance:
+        return list(cls)[position]
+
+
+SUBSTITUTE_LIMIT = 100
+
+
+def check_substitute(answer: Attendance, raw: str | None, today: date) -> tuple[str | None, str | None]:
+    """The substitute's name an answer carries, and else why not (a message key). Only "Skickar
+    ersättare" has one, and needs it; the coordinators of every agency read it, so it carries no
+    personal identity number, and it is short. Whatever another answer came with is dropped."""
+    if answer is not Attendance.SUBSTITUTE:
+        return None, None
+    name = " ".join(clean_text(raw or "").split())
+    if not name:
+        return None, "poll.attendance.name_required"
+    if len(name) > SUBSTITUTE_LIMIT:
+        return None, "poll.attendance.name_too_long"
+    if find_personal_numbers(name, today):
+        return None, "form.personal_number"
+    return name, None
+
+
+def answer_of(mask: int) -> Attendance | None:
+    """An attendance ballot's answer, from its choices; None for what is no single answer."""
+    chosen = positions_of(mask)
+    if len(chosen) != 1:
+        return None
+    (position,) = chosen
+    return Attendance.at(position) if position < len(Attendance) else None
+
+
+@dataclass(frozen=True)
+class Coming:
+    """Who comes to a meeting, as far as its attendance poll says: each "Ja" and each substitute
+    sent (one person in the member's place), and from how many agencies."""
+
+    people: int
+    agencies: int
+
+
+def coming(answers: Iterable[tuple[int, Attendance]]) -> Coming:
+    """From (agency id, answer) per member who answered."""
+    people, agencies = 0, set()
+    for agency_id, answer in answers:
+        if answer in (Attendance.YES, Attendance.SUBSTITUTE):
+            people += 1
+            agencies.add(agency_id)
+    return Coming(people, len(agencies))

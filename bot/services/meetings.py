@@ -50,6 +50,7 @@ from bot.domain.proposals import is_coordinator
 from bot.domain.reports import REPORT_TASKS
 from bot.domain.visibility import Audience, Visibility, can_see, fit_for_channel
 from bot.i18n import Translator
+from bot.services.attendance import AttendanceService
 from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
 from bot.services.notices import NoticeService, Render, track
@@ -137,6 +138,7 @@ class MeetingService:
         self.schedule = Schedule(session)
         self.notices = NoticeService(session, settings)
         self.audit = Audit(session)
+        self.attendance = AttendanceService(session, settings, clock)
 
     @property
     def zone(self) -> Any:
@@ -462,6 +464,7 @@ class MeetingService:
         editable = (
             viewer is not None and is_coordinator(viewer) and series is not None and series.ended_at is None
         )
+        ahead = meeting.held and meeting.starts_at > self.clock()
         return cards.MeetingCardView(
             id=meeting.id,
             title=meeting.title,
@@ -475,6 +478,9 @@ class MeetingService:
             calendar=meeting.series_id is not None,
             plan=plan,
             plan_series_id=series.id if editable and series is not None else None,
+            coming=await self.attendance.coming_to(meeting) if meeting.held else None,
+            attend=ahead,
+            attendance_list=viewer is not None and (viewer.has(Role.COORDINATOR) or viewer.has(Role.ADMIN)),
         )
 
     def track(self, meeting: MeetingView, viewer: MemberView, t: Translator) -> dict[str, Any]:
@@ -524,6 +530,8 @@ class MeetingService:
             return timeliness
 
         reported, missing = await self.reporting(meeting) if kind is ReminderKind.AGENDA else ([], [])
+        # the meeting's first reminder in the channel takes its attendance poll along
+        poll = await self.attendance.to_post_with_reminder(meeting)
 
         def lines(t: Translator) -> list[str]:
             found = []
@@ -538,13 +546,16 @@ class MeetingService:
                 found.append(
                     t("meeting.not_reported", agencies=", ".join(a.name(t.language) for a in missing) or none)
                 )
-                found.append(t("meeting.polls_later"))
+            if poll is not None:
+                found.append(t("poll.attendance.below"))
             return found
 
         headline = f"meeting.reminder_headline.{kind.value}"
         await self.notices.to_channel(
             item, meeting.audience, self._render(meeting, headline, lines), purpose=task.kind, version=version
         )
+        if poll is not None:
+            await self.attendance.post(meeting, poll)
         if kind is ReminderKind.AGENDA:
             await self.notices.to_members(
                 item,
@@ -731,6 +742,7 @@ class MeetingChanges:
         except StaleMeeting:
             return ChangeResult(Change.STALE, meeting)
         await self.meetings.plan_reminders(changed)
+        await self.meetings.attendance.follow(changed, coordinator)
         await self._announce(changed, kind, before=meeting)
         await self.meetings.audit.record(
             kind,
@@ -798,7 +810,7 @@ class MeetingChanges:
             return ChangeResult(Change.ENDED, series=series)
         cancelled = 0
         for meeting in await self._ahead_in(series):
-            await self.repo.change(
+            called_off = await self.repo.change(
                 meeting.id,
                 meeting.version,
                 coordinator.id,
@@ -808,6 +820,7 @@ class MeetingChanges:
                 note=note,
             )
             await self.meetings.schedule.cancel(item_of(meeting))
+            await self.meetings.attendance.follow(called_off, coordinator)
             cancelled += 1
         ended = await self.repo.series(series.id)
         assert ended is not None

@@ -25,11 +25,15 @@ from bot.domain.files import FileContent
 from bot.domain.members import AgencyView, MemberView, Role
 from bot.domain.notices import ItemRef
 from bot.domain.polls import (
+    CLOSE_TASK,
     FORUM,
+    ITEM,
     LIMITS,
     MAX_OPTIONS,
     MIN_OPTIONS,
+    Attendance,
     CsvLabels,
+    check_substitute,
     default_deadline_fields,
     mask_of,
     may_vote,
@@ -45,10 +49,11 @@ from bot.domain.polls import (
 from bot.domain.proposals import Status as ProposalStatus
 from bot.domain.visibility import can_see, fit_for_channel
 from bot.i18n import Translator, effective_language
+from bot.services.attendance import AttendanceService
 from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
 from bot.services.meetings import MeetingService
-from bot.services.notices import FORUM_CHANNEL, NoticeService, track
+from bot.services.notices import FORUM_CHANNEL, NoticeService, Render, track
 from bot.services.schedule import TaskHandler
 from bot.settings import Settings
 from bot.storage.audit import Audit
@@ -58,17 +63,24 @@ from bot.storage.membership import Agencies, Channels, Members
 from bot.storage.polls import Polls, PollView
 from bot.storage.schedule import Schedule, TaskView
 
-__all__ = ["PollService", "PollView", "csv_provider", "poll_handlers", "refresh_polls", "results_link"]
+__all__ = [
+    "CLOSE_TASK",
+    "ITEM",
+    "PollService",
+    "PollView",
+    "csv_provider",
+    "poll_handlers",
+    "refresh_polls",
+    "results_link",
+]
 
 log = logging.getLogger(__name__)
 
-ITEM = "poll"
 # a poll's result as announced when it closed: an item of its own, so that the announcement stays
 # as it was while the poll's cards follow the poll (reopened, say)
 RESULT_ITEM = "poll_result"
 POLL_FORM = "poll.new"
 CSV_KIND = "poll.csv"
-CLOSE_TASK = "poll.close"
 NUDGE_TASK = "poll.nudge"
 # updates of one card copy reach Teams at least this far apart
 SPACING = timedelta(seconds=1)
@@ -94,6 +106,7 @@ class Voted(StrEnum):
     NOT_ASKED = "not_asked"  # sees it (made it) but is not of its audience
     CLOSED = "closed"
     BAD_CHOICE = "bad_choice"  # an option the card cannot have offered
+    BAD_SUBSTITUTE = "bad_substitute"  # "Skickar ersättare" without a name fit to be read
 
 
 class Kept(StrEnum):
@@ -120,6 +133,8 @@ class VoteResult:
     outcome: Voted
     poll: PollView | None = None
     mine: frozenset[int] | None = None
+    substitute: str | None = None  # an attendance answer's substitute, as saved
+    error: str | None = None  # why the substitute's name was refused (a message key)
 
 
 @dataclass(frozen=True)
@@ -157,6 +172,7 @@ class PollService:
         self.notices = NoticeService(session, settings)
         self.schedule = Schedule(session)
         self.audit = Audit(session)
+        self.attendance = AttendanceService(session, settings, clock)
 
     # Making a poll ----------------------------------------------------------------------
     async def form(
@@ -278,7 +294,7 @@ class PollService:
             await self.notices.to_channel(item, poll.audience, render, purpose=purpose, version=poll.version)
             return
         recipients = await self.members.approved_of(poll.agency_id)
-        if with_maker and all(m.id != poll.created_by for m in recipients):
+        if with_maker and poll.created_by is not None and all(m.id != poll.created_by for m in recipients):
             maker = await self.members.by_id(poll.created_by)
             recipients += [maker] if maker is not None else []
         await self.notices.to_members(
@@ -300,7 +316,13 @@ class PollService:
         return [p for p in polls if can_see(member.viewer, p.audience)][:LIST_SIZE]
 
     def rows(self, t: Translator, polls: list[PollView]) -> list[cards.PollRow]:
-        return [cards.PollRow(p.id, p.question, self._deadline_line(t, p)) for p in polls]
+        return [cards.PollRow(p.id, self.question(t, p), self._deadline_line(t, p)) for p in polls]
+
+    def question(self, t: Translator, poll: PollView) -> str:
+        """What the poll asks; an attendance poll in the reader's language, with its meeting's day."""
+        if poll.attendance:
+            return t("poll.attendance.row", when=t.datetime_long(poll.deadline, self.settings.zone))
+        return poll.question
 
     async def eligible(self, poll: PollView) -> int:
         if not poll.open and poll.eligible_count is not None:
@@ -330,8 +352,9 @@ class PollService:
         return can_see(member.viewer, poll.audience)
 
     def may_keep(self, member: MemberView, poll: PollView) -> bool:
-        """Its maker, a coordinator or an administrator who may see it closes and reopens it."""
-        if not can_see(member.viewer, poll.audience):
+        """Its maker, a coordinator or an administrator who may see it closes and reopens it. An
+        attendance poll follows its meeting instead."""
+        if poll.attendance or not can_see(member.viewer, poll.audience):
             return False
         return member.id == poll.created_by or member.has(Role.COORDINATOR) or member.has(Role.ADMIN)
 
@@ -420,9 +443,16 @@ class PollService:
         shared: bool = False,
         answer: bool = False,
         mine: frozenset[int] | None = None,
+        substitute: str | None = None,
         notice: str | None = None,
         attention: bool = False,
     ) -> Card:
+        if poll.attendance:
+            snapshot = await self.attendance.snapshot(poll)
+            seen = self.attendance.view(t, snapshot, viewer, shared=shared, mine=mine, substitute=substitute)
+            if notice:
+                seen = replace(seen, notice=notice, notice_color="Attention" if attention else "Good")
+            return cards.attendance_card(t, seen)
         view = self.view(t, await self.snapshot(poll), viewer, shared=shared, answer=answer, mine=mine)
         if notice:
             view = _noticed(view, notice, attention)
@@ -432,9 +462,12 @@ class PollService:
         return track(item_of(poll), viewer.id, t.language)
 
     # Voting -----------------------------------------------------------------------------
-    async def vote(self, member: MemberView, poll_id: int, choices: str | None) -> VoteResult:
-        """The member's ballot, new or changed, while the poll is open and they are asked. The
-        poll's row is locked first, so that a vote and a close never cross."""
+    async def vote(
+        self, member: MemberView, poll_id: int, choices: str | None, substitute: str | None = None
+    ) -> VoteResult:
+        """The member's ballot, new or changed, while the poll is open and they are asked (on an
+        attendance poll, "Skickar ersättare" with the substitute's name). The poll's row is
+        locked first, so that a vote and a close never cross."""
         poll = await self.repo.get(poll_id)
         if poll is None or not can_see(member.viewer, poll.audience):
             return VoteResult(Voted.NO_SUCH_POLL)
@@ -446,6 +479,13 @@ class PollService:
         chosen = parse_choice(choices, count=len(poll.options), multiple=poll.multiple)
         if chosen is None:
             return VoteResult(Voted.BAD_CHOICE, poll)
+        note = None
+        if poll.attendance:
+            (position,) = chosen
+            today = now.astimezone(self.settings.zone).date()
+            note, error = check_substitute(Attendance.at(position), substitute, today)
+            if error is not None:
+                return VoteResult(Voted.BAD_SUBSTITUTE, poll, error=error)
         if not await self.repo.hold_open(poll.id, now):
             return VoteResult(Voted.CLOSED, await self.repo.get(poll.id))
         if poll.anonymous:
@@ -454,8 +494,8 @@ class PollService:
                 return VoteResult(Voted.CLOSED, poll)
             await self.repo.cast(poll.id, voter_key(secret, member.id), mask_of(chosen), None)
         else:
-            await self.repo.cast(poll.id, named_key(member.id), mask_of(chosen), member.id)
-        return VoteResult(Voted.DONE, await self.repo.get(poll.id), chosen)
+            await self.repo.cast(poll.id, named_key(member.id), mask_of(chosen), member.id, note)
+        return VoteResult(Voted.DONE, await self.repo.get(poll.id), chosen, note)
 
     # Closing ----------------------------------------------------------------------------
     async def close(self, member: MemberView, poll_id: int) -> tuple[Kept, PollView | None]:
@@ -512,7 +552,10 @@ class PollService:
         await self.schedule.cancel(item_of(poll), [NUDGE_TASK])
         closed = await self.repo.get(poll.id)
         assert closed is not None
-        await self._announce(closed, purpose="poll.result", headline="poll.result_headline", with_maker=True)
+        if not closed.attendance:  # its cards say it is closed; the meeting has begun
+            await self._announce(
+                closed, purpose="poll.result", headline="poll.result_headline", with_maker=True
+            )
         return True
 
     async def close_at_deadline(self, task: TaskView) -> str:
@@ -593,16 +636,28 @@ class PollService:
         now = self.clock()
         polls = await self.repo.take_changed(now - SPACING, limit)
         for poll in polls:
-            snapshot = await self.snapshot(poll)
-
-            async def render(t: Translator, viewer: MemberView | None, snapshot: Snapshot = snapshot) -> Card:
-                return cards.poll_card(t, self.view(t, snapshot, viewer))
-
+            render = await self._renderer(poll)
             await self.notices.refresh(
                 item_of(poll), poll.audience, render, _blank, version=poll.version, spacing=SPACING, now=now
             )
             await self.repo.shown(poll.id, poll.version, now)
         return len(polls)
+
+    async def _renderer(self, poll: PollView) -> Render:
+        """Draws the poll's cards, each as its reader may see it, from one read of the poll."""
+        if poll.attendance:
+            seen = await self.attendance.snapshot(poll)
+
+            async def attendance(t: Translator, viewer: MemberView | None) -> Card:
+                return cards.attendance_card(t, self.attendance.view(t, seen, viewer))
+
+            return attendance
+        snapshot = await self.snapshot(poll)
+
+        async def render(t: Translator, viewer: MemberView | None) -> Card:
+            return cards.poll_card(t, self.view(t, snapshot, viewer))
+
+        return render
 
 
 def _headed(view: cards.PollCardView, headline: str | None) -> cards.PollCardView:

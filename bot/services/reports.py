@@ -285,8 +285,15 @@ class ReportService:
             await self._tell_missed(meeting, task, version)
             return timeliness
 
+        # the meeting's first reminder in the channel takes its attendance poll along
+        poll = await self.meetings.attendance.to_post_with_reminder(meeting)
+
         async def render(t: Translator, viewer: MemberView | None) -> Card:
             card = await self.compiled_card(t, meeting, viewer)
+            if poll is not None:
+                card["body"].insert(
+                    1, {"type": "TextBlock", "text": t("poll.attendance.below"), "wrap": True}
+                )
             if timeliness == "late":
                 late = t("meeting.reminder_late", due=t.datetime_long(task.due_at, self.settings.zone))
                 card["body"].insert(1, {"type": "TextBlock", "text": "⚠ " + late, "wrap": True})
@@ -295,6 +302,8 @@ class ReportService:
         await self.notices.to_channel(
             picture_of(meeting), meeting.audience, render, purpose=task.kind, version=version
         )
+        if poll is not None:
+            await self.meetings.attendance.post(meeting, poll)
         return timeliness
 
     async def nudge(self, task: TaskView, now: datetime) -> Nudged:

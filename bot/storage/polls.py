@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.polls import PollDraft, PollStatus, poll_audience
+from bot.domain.polls import PollDraft, PollKind, PollStatus, poll_audience
 from bot.domain.visibility import Audience
 from bot.storage.common import dialect, insert_for, now
 from bot.storage.models import Member, Poll, PollBallot, PollOption
@@ -26,13 +26,16 @@ class PollView:
     anonymous: bool
     live: bool
     agency_id: int | None  # None: every member
-    created_by: int
+    created_by: int | None  # None: the bot (an attendance poll)
     creator_agency_id: int
     deadline: datetime
     status: PollStatus
     version: int
     eligible_count: int | None
     closed_at: datetime | None
+    kind: PollKind = PollKind.QUICK
+    meeting_id: int | None = None  # an attendance poll's meeting
+    announced_for: datetime | None = None
 
     @property
     def audience(self) -> Audience:
@@ -45,6 +48,22 @@ class PollView:
     @property
     def forum_wide(self) -> bool:
         return self.agency_id is None
+
+    @property
+    def attendance(self) -> bool:
+        return self.kind is PollKind.ATTENDANCE
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A named ballot with its member: who answered what (and, on an attendance poll, whom they
+    send in their place)."""
+
+    member_id: int
+    name: str
+    agency_id: int
+    choices: int
+    note: str | None
 
 
 def _view(row: Poll, options: Sequence[str]) -> PollView:
@@ -63,6 +82,9 @@ def _view(row: Poll, options: Sequence[str]) -> PollView:
         row.version,
         row.eligible_count,
         row.closed_at,
+        PollKind(row.kind),
+        row.meeting_id,
+        row.announced_for,
     )
 
 
@@ -113,6 +135,72 @@ class Polls:
         await self.session.flush()
         return _view(row, draft.options)
 
+    async def add_attendance(
+        self,
+        *,
+        meeting_id: int,
+        owner_agency_id: int,
+        question: str,
+        options: Sequence[str],
+        deadline: datetime,
+    ) -> PollView:
+        """The meeting's attendance poll, made unless it exists: one per meeting, by a unique
+        constraint, also when two processes make it at once."""
+        moment = now()
+        inserted = await self.session.execute(
+            insert_for(self.session)(Poll)
+            .values(
+                kind=PollKind.ATTENDANCE.value,
+                meeting_id=meeting_id,
+                question=question,
+                multiple=False,
+                anonymous=False,
+                live=True,
+                agency_id=None,
+                created_by=None,
+                creator_agency_id=owner_agency_id,
+                deadline=deadline,
+                status=PollStatus.OPEN.value,
+                version=1,
+                shown_version=0,
+                created_at=moment,
+            )
+            .on_conflict_do_nothing(index_elements=["meeting_id"])
+            .returning(Poll.id)
+        )
+        made = inserted.scalar()
+        if made is not None:
+            for position, text in enumerate(options):
+                self.session.add(PollOption(poll_id=made, position=position, text=text))
+            await self.session.flush()
+        found = await self.of_meeting(meeting_id)
+        assert found is not None
+        return found
+
+    async def of_meeting(self, meeting_id: int) -> PollView | None:
+        row = await self.session.scalar(
+            select(Poll).where(Poll.meeting_id == meeting_id).execution_options(populate_existing=True)
+        )
+        return await self._of(row)
+
+    async def move_deadline(self, poll_id: int, deadline: datetime) -> bool:
+        """An open poll's deadline moved (its meeting did); its cards are brought up to date."""
+        result = await self.session.execute(
+            update(Poll)
+            .where(Poll.id == poll_id, Poll.status == PollStatus.OPEN.value)
+            .values(deadline=deadline, version=Poll.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def announced(self, poll_id: int, starts_at: datetime) -> None:
+        await self.session.execute(
+            update(Poll)
+            .where(Poll.id == poll_id)
+            .values(announced_for=starts_at)
+            .execution_options(synchronize_session=False)
+        )
+
     async def get(self, poll_id: int) -> PollView | None:
         return await self._of(await self.session.get(Poll, poll_id, populate_existing=True))
 
@@ -146,12 +234,16 @@ class Polls:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def cast(self, poll_id: int, voter: str, choices: int, member_id: int | None) -> None:
+    async def cast(
+        self, poll_id: int, voter: str, choices: int, member_id: int | None, note: str | None = None
+    ) -> None:
         """The voter's ballot, new or changed: one per voter and poll, by the primary key."""
         statement = (
             insert_for(self.session)(PollBallot)
-            .values(poll_id=poll_id, voter=voter, choices=choices, member_id=member_id)
-            .on_conflict_do_update(index_elements=["poll_id", "voter"], set_={"choices": choices})
+            .values(poll_id=poll_id, voter=voter, choices=choices, member_id=member_id, note=note)
+            .on_conflict_do_update(
+                index_elements=["poll_id", "voter"], set_={"choices": choices, "note": note}
+            )
         )
         await self.session.execute(statement)
 
@@ -271,6 +363,19 @@ class Polls:
             .order_by(Member.name)
         )
         return [(str(name), int(agency), int(choices)) for name, agency, choices in rows.tuples()]
+
+    async def answers(self, poll_id: int) -> list[AnswerRow]:
+        """A named poll's ballots with their members, by name."""
+        rows = await self.session.execute(
+            select(Member.id, Member.name, Member.agency_id, PollBallot.choices, PollBallot.note)
+            .join(Member, Member.id == PollBallot.member_id)
+            .where(PollBallot.poll_id == poll_id)
+            .order_by(Member.name, Member.id)
+        )
+        return [
+            AnswerRow(int(member_id), str(name), int(agency), int(choices), note)
+            for member_id, name, agency, choices, note in rows.tuples()
+        ]
 
     async def named_voters(self, poll_id: int) -> list[tuple[str, int]]:
         """A named poll's voters by name, with their choices."""

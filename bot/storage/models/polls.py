@@ -12,7 +12,8 @@ from bot.storage.models.base import Base, BigId
 
 class Poll(Base):
     """A question to the forum (`agency_id` None: every member, in the forum channel) or to one
-    agency's members, open until its deadline or until it is closed.
+    agency's members, open until its deadline or until it is closed. An attendance poll (`kind`)
+    is the bot's own, one per meeting (`meeting_id`), with no member as its maker.
 
     `version` counts what changed on it (a ballot, closing, reopening); `shown_version` is what its
     posted cards show, brought up to date by the card refresher at most once a second.
@@ -21,12 +22,15 @@ class Poll(Base):
     __tablename__ = "polls"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # quick | attendance (bot.domain.polls.PollKind)
+    kind: Mapped[str] = mapped_column(String(16), default="quick", server_default="quick")
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     question: Mapped[str] = mapped_column(String(300))
     multiple: Mapped[bool]
     anonymous: Mapped[bool]
     live: Mapped[bool]  # results shown while open; else only once closed
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: the bot
     creator_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     deadline: Mapped[datetime]
     # open | closed (bot.domain.polls.PollStatus)
@@ -41,8 +45,14 @@ class Poll(Base):
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # an attendance poll: the start of its meeting when its card was last posted in the channel
+    # (with the meeting's first reminder; again once the meeting has moved)
+    announced_for: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("form_token", name="uq_polls_form_token"),)
+    __table_args__ = (
+        UniqueConstraint("form_token", name="uq_polls_form_token"),
+        UniqueConstraint("meeting_id", name="uq_polls_meeting"),
+    )
 
 
 class PollOption(Base):
@@ -67,5 +77,7 @@ class PollBallot(Base):
     voter: Mapped[str] = mapped_column(String(64))
     choices: Mapped[int]  # bit i set: option i chosen
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # an attendance ballot's "Skickar ersättare": the substitute's name (never on an anonymous poll)
+    note: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (PrimaryKeyConstraint("poll_id", "voter", name="pk_poll_ballots"),)
