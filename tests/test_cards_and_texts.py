@@ -23,6 +23,7 @@ from bot.cards.outbox import DeadLetter
 from bot.domain.members import AgencyView, MemberStatus, MemberView, Role
 from bot.domain.proposals import TRANSITIONS
 from bot.i18n import Translator, catalogue, language_for, placeholders
+from tests.support.harness import nodes
 from tests.test_meetings_cards import every_card as meeting_cards
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,18 +278,10 @@ def test_every_card_is_valid_adaptive_card_1_5(schema: dict, language: str) -> N
 def test_date_and_time_inputs_have_a_placeholder_in_the_readers_language() -> None:
     """Without one, Teams shows its own in English ("Select a date...") on a Swedish form."""
 
-    def inputs(node: object) -> list[dict]:
-        if isinstance(node, dict):
-            found = [node] if node.get("type") in ("Input.Date", "Input.Time") else []
-            return found + [i for value in node.values() for i in inputs(value)]
-        if isinstance(node, list):
-            return [i for item in node for i in inputs(item)]
-        return []
-
     for language, date_hint in (("sv", "ÅÅÅÅ-MM-DD"), ("en", "YYYY-MM-DD")):
         t = Translator(language)
         every = [*every_card(t).values(), *meeting_cards(t).values()]
-        found = [i for card in every for i in inputs(card)]
+        found = [n for card in every for n in nodes(card) if n.get("type") in ("Input.Date", "Input.Time")]
         assert {"first_date", "start_time", "deadline_date", "period_from"} <= {i["id"] for i in found}
         for block in found:
             assert block["placeholder"] == (

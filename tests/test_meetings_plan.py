@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.domain.meetings import ReminderPlan, plan_values
 from bot.storage.models import AuditEntry, Meeting, MeetingEvent, MeetingSeries, ScheduledTask
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR
-from tests.support.harness import Harness, actions_of, card_text
+from tests.support.harness import Harness, actions_of, card_text, inputs_of
 from tests.support.texts import EN, SV
 from tests.test_meetings import forum, series_form, set_up, stored
 from tests.test_meetings_reminders import AGENDA, SHORT, TITLE, channel_posts, tick
@@ -32,24 +32,6 @@ PLAN = plan_values(ReminderPlan())
 
 def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
-
-
-def inputs_of(card: dict[str, Any]) -> dict[str, Any]:
-    """Every input of a card by its id, with the value it shows."""
-    found: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input.") and "id" in node:
-                found[node["id"]] = node.get("value")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def button(card: dict[str, Any], action: str) -> dict[str, Any]:

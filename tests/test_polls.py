@@ -21,7 +21,7 @@ from bot.services.work import unit_of_work
 from bot.storage.models import CardCopy, OutboxMessage, Poll, PollBallot, ScheduledTask
 from tests.conftest import COORDINATOR, INSPECTOR, POLICE, STRANGER
 from tests.support import teams
-from tests.support.harness import Harness, card_text, cards_of
+from tests.support.harness import Harness, card_text, cards_of, nodes
 from tests.support.teams import CHANNEL_ID, TeamsUser
 from tests.support.texts import EN, SV
 from tests.test_meetings import forum, set_up
@@ -31,20 +31,9 @@ OPTIONS = ["Måndag", "Onsdag", "Fredag"]
 
 
 def execute_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in card.items() if k != "refresh"})
-    return found
+    """The card's Action.Execute buttons, leaving out its refresh action."""
+    shown = {k: v for k, v in card.items() if k != "refresh"}
+    return [node for node in nodes(shown) if node.get("type") == "Action.Execute"]
 
 
 def button(card: dict[str, Any], verb: str) -> dict[str, Any]:

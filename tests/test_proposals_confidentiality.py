@@ -13,27 +13,11 @@ from bot.storage.models import Member, OutboxMessage, Proposal, ProposalEvent
 from tests.conftest import COORDINATOR, INSPECTOR, POLICE, STRANGER, TAX
 from tests.support import teams
 from tests.support.harness import Harness, actions_of, card_text
+from tests.support.harness import input_blocks as inputs
 from tests.support.teams import CHANNEL_ID
 from tests.test_proposals import SV, VALID, count, form_token, forum, new_form, propose, transition_data
 
 SOLE_TRADER = "811218-9876"  # a sole trader's organisation number is a personal identity number
-
-
-def inputs(card: dict) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found[node["id"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def save_data(form: dict) -> dict:

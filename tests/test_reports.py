@@ -16,6 +16,7 @@ from bot.storage.models import AuditEntry, Member, StatusReport, StatusReportEve
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE, STRANGER
 from tests.support import teams
 from tests.support.harness import Harness, actions_of, card_text, cards_of
+from tests.support.harness import inputs_of as inputs
 from tests.support.teams import CHANNEL_ID
 from tests.support.texts import SV
 from tests.test_meetings import forum, set_up
@@ -34,23 +35,6 @@ SLK = "Västerås stad – stadsledningskontoret"
 
 def button(card: dict[str, Any], action: str) -> dict[str, Any]:
     return next(a for a in actions_of(card) if a["data"]["action"] == action)
-
-
-def inputs(card: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input.") and "id" in node:
-                found[node["id"]] = node.get("value")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 async def report_form(bot: Harness, person, words: str = "lägesbild 2026-12-01") -> dict[str, Any]:

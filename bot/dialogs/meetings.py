@@ -28,6 +28,7 @@ from bot.domain.meetings import (
     MeetingStatus,
     UnreadableChange,
     holiday_name,
+    is_working_day,
     parse_cancel,
     parse_extra,
     parse_move,
@@ -339,12 +340,12 @@ class OffDayConfirm(SubmitData):
 
 def off_day_question(ctx: Ctx, day: date) -> str | None:
     """Why a meeting on `day` needs the coordinator's word: a public holiday or a weekend."""
+    if is_working_day(day):
+        return None
     name = holiday_name(day)
     if name is not None:
         return ctx.t("meeting.change.off_day.holiday", date=ctx.t.date_long(day), holiday=name)
-    if day.weekday() >= 5:
-        return ctx.t("meeting.change.off_day.weekend", date=ctx.t.date_long(day))
-    return None
+    return ctx.t("meeting.change.off_day.weekend", date=ctx.t.date_long(day))
 
 
 async def run_change(ctx: Ctx, change: str, typed_text: str, *, confirmed: bool) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,21 +79,29 @@ def card_text(card: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every element of a card, depth first."""
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from nodes(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from nodes(item)
+
+
 def actions_of(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    return [node for node in nodes(card) if node.get("type") == "Action.Submit"]
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
 
-    walk(card)
-    return found
+def input_blocks(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every input of a card by its id."""
+    return {n["id"]: n for n in nodes(card) if str(n.get("type", "")).startswith("Input.") and "id" in n}
+
+
+def inputs_of(card: dict[str, Any]) -> dict[str, Any]:
+    """Every input of a card by its id, with the value it shows."""
+    return {key: block.get("value") for key, block in input_blocks(card).items()}
 
 
 class Harness:
