@@ -2,7 +2,8 @@
 
 Answers what a bot sends (POST /v3/conversations/{id}/activities[/{id}], PUT of an activity) with
 {"id": ...}, roster calls with a made-up member, and GET /bench/stats with request counts. It records
-nothing else, so that it costs the same however long a benchmark runs. Unthrottled by default; with
+nothing else but the latest body PUT to each activity (GET /bench/last?activity=ID), so that it
+costs the same however long a benchmark runs. Unthrottled by default; with
 --teams-limits it enforces Teams' documented limits for bots (per conversation 7 a second, 8 in
 2 s and 60 in 30 s; 50 a second per app per tenant) and answers 429 with Retry-After beyond them,
 and the stats say when each conversation's first message arrived.
@@ -27,6 +28,7 @@ sent_to: dict[str, deque[float]] = {}
 sent_all: deque[float] = deque()
 first_at: dict[str, float] = {}
 last_at = {"any": 0.0}
+last_put: dict[str, bytes] = {}
 
 
 def over(times: deque[float], windows: tuple[tuple[int, float], ...], now: float) -> float:
@@ -52,7 +54,7 @@ def member(member_id: str) -> dict[str, str]:
 
 
 async def activity(request: web.Request) -> web.Response:
-    await request.read()
+    body = await request.read()
     conversation = request.match_info["conversation_id"]
     now = time.time()
     if LIMITS["on"]:
@@ -71,6 +73,7 @@ async def activity(request: web.Request) -> web.Response:
     last_at["any"] = now
     counts[request.method] += 1
     if request.method == "PUT":
+        last_put[request.match_info["activity_id"]] = body
         return web.json_response({"id": request.match_info["activity_id"]})
     return web.json_response({"id": f"activity-{next(ids)}"})
 
@@ -99,6 +102,13 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(data)
 
 
+async def last(request: web.Request) -> web.Response:
+    body = last_put.get(request.query.get("activity", ""))
+    if body is None:
+        return web.json_response({}, status=404)
+    return web.Response(body=body, content_type="application/json")
+
+
 def app() -> web.Application:
     application = web.Application()
     activities = "/v3/conversations/{conversation_id}/activities"
@@ -109,6 +119,7 @@ def app() -> web.Application:
     application.router.add_get("/v3/conversations/{conversation_id}/pagedmembers", paged)
     application.router.add_get("/v3/conversations/{conversation_id}/members/{member_id}", one_member)
     application.router.add_get("/bench/stats", stats)
+    application.router.add_get("/bench/last", last)
     return application
 
 

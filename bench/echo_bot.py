@@ -1,4 +1,6 @@
-"""The baseline: a bare botbuilder echo bot with the same CloudAdapter and no authentication.
+"""The baseline: a bare botbuilder echo bot with the same CloudAdapter and no authentication. It
+echoes a message's text, and answers a card's Action.Execute (an `adaptiveCard/action` invoke) with
+a card that echoes the button's data, as a bot answers a vote.
 
 python bench/echo_bot.py --port 3979
 """
@@ -10,13 +12,31 @@ import logging
 from types import SimpleNamespace
 
 from aiohttp import web
-from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import AdaptiveCardInvokeResponse
 
 
 class EchoBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await turn_context.send_activity(MessageFactory.text(turn_context.activity.text or ""))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        # botbuilder's own on_adaptive_card_invoke path serialises its answer twice and fails, so
+        # the answer is made here, as a bot on this SDK has to
+        action = (turn_context.activity.value or {}).get("action") or {}
+        data = action.get("data") or {}
+        card = {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [
+                {"type": "TextBlock", "text": f"{key}: {value}", "wrap": True} for key, value in data.items()
+            ],
+        }
+        answer = AdaptiveCardInvokeResponse(
+            status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
+        )
+        return InvokeResponse(status=200, body=answer)
 
 
 def create_app() -> web.Application:

@@ -167,6 +167,17 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FORUMBOT_OUTBOX_INTERVAL_SECONDS"),
         description="How often the delivery worker looks for queued proactive messages.",
     )
+    turns_in_flight: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        validation_alias=AliasChoices("FORUMBOT_TURNS_IN_FLIGHT"),
+        description=(
+            "Most activities one process works on at once; more wait their turn, first come first "
+            "served. In a burst (300 votes in a second) most are answered sooner than when all "
+            "share the processor and the database at once."
+        ),
+    )
     schedule_interval_seconds: float = Field(
         default=15.0,
         gt=0,

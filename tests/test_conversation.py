@@ -276,3 +276,44 @@ async def test_a_slow_roster_lookup_holds_no_transaction(bot: Harness) -> None:
     async with bot.sessions() as session:
         member = await session.scalar(select(Member).where(Member.aad_object_id == STRANGER.aad_object_id))
     assert member is not None and member.status == "pending"
+
+
+async def test_turns_beyond_the_cap_wait_their_turn_and_are_then_answered(bot: Harness) -> None:
+    """FORUMBOT_TURNS_IN_FLIGHT: with two turns held up (each waiting for Teams' roster), a third
+    waits in line; when they finish, it is answered."""
+    import asyncio
+
+    from tests.conftest import TAX, make_settings
+
+    await forum_with_members(bot)
+    await bot.stop()
+    capped = Harness(make_settings(bot.settings.database_url, turns_in_flight=2), bot.connector, bot.clock)
+    await capped.start()
+    try:
+        gate = capped.connector.hold_roster()
+        for who in (STRANGER, TAX):
+            await capped.say(who, "registrera mig")
+        before = capped.connector.roster_lookups
+        registering = [
+            asyncio.create_task(capped.submit(who, {"action": "register.submit", "agency": "POL"}))
+            for who in (STRANGER, TAX)
+        ]
+        try:
+            for _ in range(200):  # both turns reach the roster (each a lookup, held)
+                if capped.connector.roster_lookups - before >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert capped.connector.roster_lookups - before == 2
+            waiting = asyncio.create_task(capped.say(INSPECTOR, "hjälp"))
+            done, _ = await asyncio.wait({waiting}, timeout=1.0)
+            assert not done  # the third turn waits for a free place
+        finally:
+            gate.set()
+        answered = await asyncio.wait_for(waiting, 30)
+        assert any(SV("help.title") in card_text(card) for card in answered.cards)
+        await asyncio.gather(*registering)
+        async with capped.sessions() as session:
+            pending = await session.scalars(select(Member).where(Member.status == "pending"))
+            assert {m.aad_object_id for m in pending} >= {STRANGER.aad_object_id, TAX.aad_object_id}
+    finally:
+        await capped.stop()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.settings import Settings
 from tests.conftest import ADMIN, STRANGER
 from tests.support import teams
 from tests.support.harness import Harness
@@ -256,3 +257,44 @@ async def test_a_surrogate_pair_is_a_character_and_accepted(bot: Harness) -> Non
     assert "\\ud83d\\ude00" in body
     status, _ = await bot.post_raw(body, JSON)
     assert status == 201
+
+
+async def test_one_connector_client_is_kept_per_service_url_for_turns_and_proactive_sends(
+    settings: Settings,
+) -> None:
+    """CloudAdapter would make a connector client (credentials, TLS context) for every turn and
+    every proactive send; the adapter keeps one per service URL and audience, bounded."""
+    from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+
+    from bot.teams.adapter import KEPT_CONNECTORS, create_adapter
+
+    adapter = create_adapter(settings)
+    authentication = adapter.bot_framework_authentication
+
+    def activity(service_url: str) -> Activity:
+        return Activity(
+            type="message",
+            service_url=service_url,
+            channel_id="msteams",
+            from_property=ChannelAccount(id="29:someone"),
+            conversation=ConversationAccount(id="a:chat"),
+            recipient=ChannelAccount(id="28:bot"),
+        )
+
+    async def client_for(service_url: str) -> object:
+        result = await authentication.authenticate_request(activity(service_url), "")
+        return await result.connector_factory.create(service_url, result.audience)
+
+    first = await client_for("https://smba.trafficmanager.net/emea/")
+    assert await client_for("https://smba.trafficmanager.net/emea/") is first
+    other = await client_for("https://smba.trafficmanager.net/amer/")
+    assert other is not first
+    # a proactive send (continue_conversation) gets the same client as the turns
+    claims = adapter.create_claims_identity(settings.app_id)
+    proactive = authentication.create_connector_factory(claims)
+    result = await authentication.authenticate_request(activity("https://smba.trafficmanager.net/emea/"), "")
+    assert await proactive.create("https://smba.trafficmanager.net/emea/", result.audience) is first
+    # bounded: the least recently used go first
+    for i in range(KEPT_CONNECTORS):
+        await client_for(f"https://example.invalid/{i}/")
+    assert await client_for("https://smba.trafficmanager.net/emea/") is not first

@@ -61,3 +61,15 @@ async def test_state_survives_a_new_engine(database_url: str, storage: DatabaseS
         assert await db.schema_is_current(engine)
     finally:
         await engine.dispose()
+
+
+async def test_an_empty_new_item_is_not_written_but_an_emptied_one_is(storage: DatabaseStorage) -> None:
+    # a turn that started no flow leaves no row behind, and reads back the same empty state
+    await storage.write({"fresh": {"dialog": {}}})
+    assert await storage.read(["fresh"]) == {}
+    # a flow that ended is cleared in its row, under its eTag
+    await storage.write({"k": {"dialog": {"flow": {"name": "registration"}}}})
+    item = (await storage.read(["k"]))["k"]
+    item["dialog"] = {}
+    await storage.write({"k": item})
+    assert (await storage.read(["k"]))["k"]["dialog"] == {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -145,11 +145,12 @@ class Snapshot:
     answered: int
     votes: list[int]
     eligible: int
-    voters: list[tuple[str, int]]  # a named poll's voters and their choices
     agency: AgencyView | None
-    named: dict[int, int]  # a named poll's choices by member id
-    secret: bytes | None
-    ballots: dict[str, int]  # an anonymous poll's ballots by key, while it is open
+    # a named poll's voters' names, grouped by what they chose
+    groups: list[tuple[list[str], int]] = field(default_factory=list)
+    named: dict[int, int] = field(default_factory=dict)  # a named poll's choices by member id
+    secret: bytes | None = None
+    ballots: dict[str, int] = field(default_factory=dict)  # an open anonymous poll's, by key
 
 
 class PollService:
@@ -329,23 +330,55 @@ class PollService:
             return poll.eligible_count
         return await self.members.count_approved(poll.agency_id)
 
-    async def snapshot(self, poll: PollView) -> Snapshot:
-        answered, votes = await self.repo.tally(poll.id, len(poll.options))
-        secret = await self.repo.secret(poll.id) if poll.anonymous and poll.open else None
+    async def snapshot(self, poll: PollView, *, readers: bool = True) -> Snapshot:
+        """The poll's ballots as its cards show them: counts, and a named poll's voters by what
+        they chose, read grouped by the database however many voted. `readers`: also each
+        reader's own ballot, for drawing the cards of many readers (a named poll's by member; an
+        open anonymous poll's by voter key, to be found under the secret)."""
         agency = None
         if poll.agency_id is not None:
             agency = next((a for a in await self.agencies.active() if a.id == poll.agency_id), None)
+        eligible = await self.eligible(poll)
+        count = len(poll.options)
+        if not poll.anonymous:
+            groups = await self.repo.named_groups(poll.id)
+            votes = [0] * count
+            for choices, voters, _ in groups:
+                for position in positions_of(choices):
+                    if position < count:
+                        votes[position] += voters
+            return Snapshot(
+                poll=poll,
+                answered=sum(voters for _, voters, _ in groups),
+                votes=votes,
+                eligible=eligible,
+                agency=agency,
+                groups=[(names, choices) for choices, _, names in groups],
+                named=await self.repo.named_ballots(poll.id) if readers else {},
+            )
+        secret = await self.repo.secret(poll.id) if poll.open else None
+        answered, votes = await self.repo.tally(poll.id, count)
         return Snapshot(
             poll=poll,
             answered=answered,
             votes=votes,
-            eligible=await self.eligible(poll),
-            voters=[] if poll.anonymous else await self.repo.named_voters(poll.id),
+            eligible=eligible,
             agency=agency,
-            named={} if poll.anonymous else await self.repo.named_ballots(poll.id),
             secret=secret,
-            ballots=await self.repo.ballots(poll.id) if secret is not None else {},
+            ballots=await self.repo.ballots(poll.id) if readers and secret is not None else {},
         )
+
+    async def own_choice(
+        self, poll: PollView, snapshot: Snapshot, reader: MemberView
+    ) -> frozenset[int] | None:
+        """What `reader` chose, if they have voted (on an anonymous poll, only while it is open)."""
+        if poll.anonymous:
+            if snapshot.secret is None:
+                return None
+            mask = await self.repo.ballot(poll.id, voter_key(snapshot.secret, reader.id))
+        else:
+            mask = await self.repo.ballot(poll.id, named_key(reader.id))
+        return positions_of(mask) if mask is not None else None
 
     @staticmethod
     def may_see(member: MemberView, poll: PollView) -> bool:
@@ -393,15 +426,15 @@ class PollService:
         results = poll.live or not poll.open
         names: dict[int, list[str]] = {i: [] for i in range(len(poll.options))}
         if results:
-            for name, choices in snapshot.voters:
+            for voters, choices in snapshot.groups:
                 for position in positions_of(choices):
-                    names.setdefault(position, []).append(name)
+                    names.setdefault(position, []).extend(voters)
         options = [
             cards.OptionRow(
                 text=option,
                 votes=snapshot.votes[i] if results else None,
                 chosen=i in chosen,
-                voters=tuple(names.get(i, ())) if results else (),
+                voters=tuple(sorted(names.get(i, ()), key=str.casefold)) if results else (),
             )
             for i, option in enumerate(poll.options)
         ]
@@ -453,7 +486,10 @@ class PollService:
             if notice:
                 seen = replace(seen, notice=notice, notice_color="Attention" if attention else "Good")
             return cards.attendance_card(t, seen)
-        view = self.view(t, await self.snapshot(poll), viewer, shared=shared, answer=answer, mine=mine)
+        drawn = await self.snapshot(poll, readers=False)
+        if viewer is not None and mine is None:
+            mine = await self.own_choice(poll, drawn, viewer)
+        view = self.view(t, drawn, viewer, shared=shared, answer=answer, mine=mine)
         if notice:
             view = _noticed(view, notice, attention)
         return cards.poll_card(t, view)
@@ -486,7 +522,8 @@ class PollService:
             note, error = check_substitute(Attendance.at(position), substitute, today)
             if error is not None:
                 return VoteResult(Voted.BAD_SUBSTITUTE, poll, error=error)
-        if not await self.repo.hold_open(poll.id, now):
+        version = await self.repo.hold_open(poll.id, now)
+        if version is None:
             return VoteResult(Voted.CLOSED, await self.repo.get(poll.id))
         if poll.anonymous:
             secret = await self.repo.secret(poll.id)
@@ -495,7 +532,7 @@ class PollService:
             await self.repo.cast(poll.id, voter_key(secret, member.id), mask_of(chosen), None)
         else:
             await self.repo.cast(poll.id, named_key(member.id), mask_of(chosen), member.id, note)
-        return VoteResult(Voted.DONE, await self.repo.get(poll.id), chosen, note)
+        return VoteResult(Voted.DONE, replace(poll, version=version), chosen, note)
 
     # Closing ----------------------------------------------------------------------------
     async def close(self, member: MemberView, poll_id: int) -> tuple[Kept, PollView | None]:

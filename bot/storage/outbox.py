@@ -343,7 +343,7 @@ class Outbox:
             .group_by(OutboxMessage.purpose, OutboxMessage.status)
         )
         found: dict[str, CopyDelivery] = {}
-        for purpose, status, sent_at in rows.tuples():
+        for purpose, status, sent_at in rows:
             known = found.get(str(purpose), CopyDelivery())
             if status == "sent":
                 known = CopyDelivery(sent_at, known.in_flight)
@@ -369,4 +369,4 @@ class Outbox:
         rows = await self.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         )
-        return {status: int(count) for status, count in rows.tuples()}
+        return {status: int(count) for status, count in rows}

@@ -88,6 +88,9 @@ def _view(row: Poll, options: Sequence[str]) -> PollView:
     )
 
 
+NAME_SEPARATOR = "\x1f"  # ASCII unit separator
+
+
 class Polls:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -222,17 +225,19 @@ class Polls:
         return [_view(row, await self._options(row.id)) for row in rows]
 
     # Ballots -----------------------------------------------------------------------------
-    async def hold_open(self, poll_id: int, moment: datetime) -> bool:
+    async def hold_open(self, poll_id: int, moment: datetime) -> int | None:
         """Lock the poll for a ballot, if it is open and its deadline ahead, and count the change
-        for its cards. Taken before the ballot is written, so that a close waits for the ballot
-        (or the ballot for the close, and then finds the poll closed)."""
-        result = await self.session.execute(
+        for its cards; returns its new version, or None when it is closed. Taken before the ballot
+        is written, so that a close waits for the ballot (or the ballot for the close, and then
+        finds the poll closed)."""
+        version: int | None = await self.session.scalar(
             update(Poll)
             .where(Poll.id == poll_id, Poll.status == PollStatus.OPEN.value, Poll.deadline > moment)
             .values(version=Poll.version + 1)
+            .returning(Poll.version)
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return version
 
     async def cast(
         self, poll_id: int, voter: str, choices: int, member_id: int | None, note: str | None = None
@@ -258,18 +263,8 @@ class Polls:
         rows = await self.session.execute(
             select(PollBallot.voter, PollBallot.choices).where(PollBallot.poll_id == poll_id)
         )
-        return {voter: choices for voter, choices in rows.tuples()}
+        return {voter: choices for voter, choices in rows}
 
-    async def named_ballots(self, poll_id: int) -> dict[int, int]:
-        """A named poll's ballots by member id."""
-        rows = await self.session.execute(
-            select(PollBallot.member_id, PollBallot.choices).where(
-                PollBallot.poll_id == poll_id, PollBallot.member_id.is_not(None)
-            )
-        )
-        return {member_id: choices for member_id, choices in rows.tuples() if member_id is not None}
-
-    # Closing -----------------------------------------------------------------------------
     async def close(self, poll_id: int, *, by: int | None, eligible: int, moment: datetime) -> bool:
         """Close an open poll and destroy its secret; False when it was closed already."""
         result = await self.session.execute(
@@ -354,6 +349,35 @@ class Polls:
         ).one()
         return int(row[0]), [int(value) for value in row[1:]]
 
+    async def named_groups(self, poll_id: int) -> list[tuple[int, int, list[str]]]:
+        """A named poll's ballots grouped by what was chosen: the choices, how many chose them,
+        and their names (in no order). One row per distinct choice, however many voted: the
+        names are joined in the database under a control character as separator (a name holding
+        one would show as two names; the counts do not depend on it)."""
+        rows = await self.session.execute(
+            select(
+                PollBallot.choices,
+                func.count(),
+                func.aggregate_strings(Member.name, NAME_SEPARATOR),
+            )
+            .join(Member, Member.id == PollBallot.member_id)
+            .where(PollBallot.poll_id == poll_id)
+            .group_by(PollBallot.choices)
+        )
+        return [
+            (int(choices), int(count), str(names).split(NAME_SEPARATOR) if names else [])
+            for choices, count, names in rows
+        ]
+
+    async def named_ballots(self, poll_id: int) -> dict[int, int]:
+        """A named poll's ballots by member id."""
+        rows = await self.session.execute(
+            select(PollBallot.member_id, PollBallot.choices).where(
+                PollBallot.poll_id == poll_id, PollBallot.member_id.is_not(None)
+            )
+        )
+        return {int(member_id): int(choices) for member_id, choices in rows if member_id is not None}
+
     async def named_rows(self, poll_id: int) -> list[tuple[str, int, int]]:
         """A named poll's voters by name, with their agency and choices."""
         rows = await self.session.execute(
@@ -362,7 +386,7 @@ class Polls:
             .where(PollBallot.poll_id == poll_id)
             .order_by(Member.name)
         )
-        return [(str(name), int(agency), int(choices)) for name, agency, choices in rows.tuples()]
+        return [(str(name), int(agency), int(choices)) for name, agency, choices in rows]
 
     async def answers(self, poll_id: int) -> list[AnswerRow]:
         """A named poll's ballots with their members, by name."""
@@ -374,15 +398,5 @@ class Polls:
         )
         return [
             AnswerRow(int(member_id), str(name), int(agency), int(choices), note)
-            for member_id, name, agency, choices, note in rows.tuples()
+            for member_id, name, agency, choices, note in rows
         ]
-
-    async def named_voters(self, poll_id: int) -> list[tuple[str, int]]:
-        """A named poll's voters by name, with their choices."""
-        rows = await self.session.execute(
-            select(Member.name, PollBallot.choices)
-            .join(Member, Member.id == PollBallot.member_id)
-            .where(PollBallot.poll_id == poll_id)
-            .order_by(Member.name)
-        )
-        return [(str(name), int(choices)) for name, choices in rows.tuples()]

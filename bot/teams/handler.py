@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from botbuilder.core import InvokeResponse, PrivateConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -39,18 +40,31 @@ class ForumbotHandler(TeamsActivityHandler):
         member who pressed the button."""
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
-        outcome = await self._run(turn_context, to_execute_turn(turn_context.activity))
+        outcome = await self._run(turn_context, to_execute_turn(turn_context.activity), stateless=True)
         return InvokeResponse(status=200, body=invoke_answer(outcome.answer or "", outcome.answer_card))
 
-    async def _run(self, turn_context: TurnContext, turn: Turn) -> Outcome:
-        dialog = await self.dialog_state.get(turn_context, dict)
+    async def _run(self, turn_context: TurnContext, turn: Turn, *, stateless: bool = False) -> Outcome:
+        """`stateless`: an Action.Execute acts on its card's data alone and starts no flow (a typed
+        conversation such as registration), so no flow state is read or written for it."""
+        if stateless:
+            outcome = await self.engine.on_message(turn, {}, TeamsRoster(turn_context))
+            turn_context.turn_state[SAVED] = True
+            await self._send(turn_context, outcome)
+            return outcome
+        # No default on reading: botbuilder would store it at once and read the storage again.
+        stored = await self.dialog_state.get(turn_context)
+        dialog: dict[str, Any] = stored if isinstance(stored, dict) else {}
         outcome = await self.engine.on_message(turn, dialog, TeamsRoster(turn_context))
         turn_context.turn_state[SAVED] = True  # from here on, a failure must not say nothing was saved
-        await self.dialog_state.set(turn_context, dialog)
+        if dialog or stored is not None:  # a turn that started no flow leaves no state behind
+            await self.dialog_state.set(turn_context, dialog)
+        await self._send(turn_context, outcome)
+        return outcome
+
+    async def _send(self, turn_context: TurnContext, outcome: Outcome) -> None:
         posted = await send(turn_context, outcome)
         if posted:
             await self.engine.remember_posted(posted)
-        return outcome
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """Welcome when the bot itself is added to a chat or a team; ignore other roster changes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -87,21 +88,26 @@ def parse_activity(body: bytes) -> Activity | str:
 def messages_handler(
     settings: Settings, adapter: CloudAdapter, bot: Bot
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    # at most this many turns at once; the rest wait in line (asyncio's semaphore wakes them in
+    # the order they came), so that a burst is served first come first served
+    in_flight = asyncio.Semaphore(settings.turns_in_flight)
+
     async def messages(request: web.Request) -> web.StreamResponse:
         if request.content_type != "application/json":
             return problem(415, "Content-Type must be application/json")
         if request.content_length is not None and request.content_length > settings.max_body_bytes:
             return problem(413, "body too large")
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return problem(413, "body too large")
-        parsed = parse_activity(body)
-        if isinstance(parsed, str):
-            return problem(400, parsed)
-        started = time.perf_counter()
-        with log_context(activity_id=parsed.id, conversation_id=parsed.conversation.id):
-            response = await handle(parsed, request)
+        async with in_flight:  # reading and parsing too: the place in line is the arrival's
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                return problem(413, "body too large")
+            parsed = parse_activity(body)
+            if isinstance(parsed, str):
+                return problem(400, parsed)
+            started = time.perf_counter()
+            with log_context(activity_id=parsed.id, conversation_id=parsed.conversation.id):
+                response = await handle(parsed, request)
         telemetry.TURN_DURATION.record(
             (time.perf_counter() - started) * 1000,
             {"activity_type": str(parsed.type), "status": response.status},

@@ -13,7 +13,9 @@ from bot.storage.db import unit_of_work
 
 class DatabaseStorage(Storage):
     """Stores dict state items as JSON. A write whose eTag is out of date raises KeyError,
-    as botbuilder's MemoryStorage does; eTag '*' or none overwrites."""
+    as botbuilder's MemoryStorage does; eTag '*' or none overwrites. A new item with nothing in
+    it (a turn that started no flow, such as most button presses) is not written: reading it back
+    gives the same empty state, and the turn is spared a transaction."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -24,13 +26,18 @@ class DatabaseStorage(Storage):
         return {key: {**data, "e_tag": etag} for key, (data, etag) in rows.items()}
 
     async def write(self, changes: dict[str, Any]) -> None:
-        if not changes:
+        items = {}
+        for key, item in changes.items():
+            data = dict(item) if isinstance(item, dict) else dict(vars(item))
+            etag = data.pop("e_tag", None)
+            if etag is None and not any(data.values()):
+                continue
+            items[key] = (item, data, etag)
+        if not items:
             return
         async with unit_of_work(self.sessions) as session:
             states = BotStates(session)
-            for key, item in changes.items():
-                data = dict(item) if isinstance(item, dict) else dict(vars(item))
-                etag = data.pop("e_tag", None)
+            for key, (item, data, etag) in items.items():
                 try:
                     new_etag = await states.write(key, data, etag)
                 except StaleState as error:

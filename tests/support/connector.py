@@ -85,6 +85,7 @@ class FakeConnector:
     # set when a roster lookup arrives; while `roster_gate` is set, lookups wait until it opens
     roster_asked: threading.Event = field(default_factory=threading.Event)
     roster_gate: threading.Event | None = None
+    roster_lookups: int = 0  # lookups of one member that arrived
     # seconds every successful post or update takes (a slow Teams, for shutdown tests)
     send_delay: float = 0.0
     # Teams' rate limits enforced (429 with Retry-After beyond them), and how often they were
@@ -202,6 +203,8 @@ class FakeConnector:
         return web.json_response({"id": new_id})
 
     async def _member(self, request: web.Request) -> web.Response:
+        with self._lock:
+            self.roster_lookups += 1
         self.roster_asked.set()
         gate = self.roster_gate
         if gate is not None:
