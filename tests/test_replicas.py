@@ -11,8 +11,10 @@ Teams' rate limits. PostgreSQL is the only thing they share.
   an entry becomes an 'unknown' dead letter for an administrator (it may or may not have reached
   Teams, and is never sent twice). The test counts and reports them.
 
-Meeting reminders across replicas are not here yet (the meeting cycle is still being built); the
-schedule's exactly-once claim between processes is covered by tests/test_schedule.py.
+- A weekly meeting series is set up through one replica; its first meeting's four reminders (the
+  nudge to report, the agenda with the attendance poll, the compiled picture, the short reminder)
+  are then made due at once (moved to the present, rather than waiting for them): both replicas'
+  schedulers race for them, each is done once, and everything it sends arrives once.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +39,18 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
+from bot.domain.meetings import is_working_day
 from bot.storage import db
 from bot.storage.db import unit_of_work
-from bot.storage.models import Member, OutboxMessage, Proposal
+from bot.storage.models import Meeting, Member, OutboxMessage, Proposal, ScheduledTask
 from bot.storage.outbox import Outbox
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, PG_URL, POLICE, TAX, _async_pg_url, _pg_admin
 from tests.support import teams
 from tests.support.connector import FakeConnector
 from tests.support.harness import actions_of
 from tests.support.outbox_tools import reference
+from tests.support.texts import SV
+from tests.test_meetings import SERIES
 from tests.test_proposals import VALID
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="two replicas need PostgreSQL (TEST_DATABASE_URL)")
@@ -127,16 +133,17 @@ class Forum:
             assert time.monotonic() < deadline, f"the outbox did not settle: {statuses}"
             await asyncio.sleep(0.2)
 
-    async def form(self, replica: Replica, person: teams.TeamsUser) -> str:
-        """Open the proposal form on `replica`; the token its card carries."""
+    async def form(self, replica: Replica, person: teams.TeamsUser, command: str = "föreslå") -> str:
+        """Open a form on `replica` (the proposal form, or the one `command` asks for); the token
+        its card carries."""
         before = len(self.connector.sent(person.personal_conversation))
-        await self.say(replica, person, "föreslå")
+        await self.say(replica, person, command)
         for activity in reversed(self.connector.sent(person.personal_conversation)[before:]):
             for attachment in activity.get("attachments") or []:
                 for action in actions_of(attachment["content"]):
                     if action.get("data", {}).get("form_token"):
                         return str(action["data"]["form_token"])
-        raise AssertionError("no proposal form came")
+        raise AssertionError(f"no form came for {command!r}")
 
     def posts(self) -> list[Any]:
         """Every message the bot posted (replies to turns, and what its outbox sent)."""
@@ -254,6 +261,68 @@ async def test_two_replicas_share_one_forum(forum: Forum, capsys: pytest.Capture
     assert set(statuses.values()) == {"approved"}, statuses
     assert len(statuses) == len(people)
     await forum.say(b, COORDINATOR, "koppla kanal", where="channel")
+
+    # A meeting series set up across the replicas; its first meeting's reminders, all due at once,
+    # are raced for by both replicas' schedulers.
+    first = date.today() + timedelta(days=14)
+    while first.weekday() != 1 or not is_working_day(first):
+        first += timedelta(days=1)
+    series = {
+        **SERIES,
+        "first_date": first.isoformat(),
+        "form_token": await forum.form(a, COORDINATOR, "ny mötesserie"),
+    }
+    await forum.submit(b, COORDINATOR, series)
+    async with unit_of_work(forum.sessions) as session:
+        meeting = await session.scalar(select(Meeting).order_by(Meeting.starts_at).limit(1))
+        assert meeting is not None and meeting.starts_at.date() == first
+        due_now = await session.execute(
+            update(ScheduledTask)
+            .where(ScheduledTask.item_type == "meeting", ScheduledTask.item_id == meeting.id)
+            .values(due_at=text("now() - interval '1 second'"))
+            .returning(ScheduledTask.id)
+        )
+        reminders = {row.id for row in due_now}
+    assert len(reminders) == 4
+    deadline = time.monotonic() + 60
+    while True:
+        async with forum.sessions() as session:
+            tasks = (
+                (await session.execute(select(ScheduledTask).where(ScheduledTask.id.in_(reminders))))
+                .scalars()
+                .all()
+            )
+        if all(task.status == "done" for task in tasks):
+            break
+        assert time.monotonic() < deadline, [(t.kind, t.status) for t in tasks]
+        await asyncio.sleep(0.2)
+    assert {task.outcome for task in tasks} == {"on_time"}
+    await forum.settled()
+    async with forum.sessions() as session:
+        reminded = (
+            await session.execute(
+                select(OutboxMessage.purpose, OutboxMessage.conversation_id, OutboxMessage.status).where(
+                    # the meeting's, and its compiled picture's (the picture and the nudge to report)
+                    OutboxMessage.item_id == meeting.id,
+                    OutboxMessage.purpose.like("meeting.%"),
+                )
+            )
+        ).all()
+    purposes = Counter(row.purpose for row in reminded)
+    assert {row.status for row in reminded} == {"sent"}
+    assert purposes["meeting.agenda"] == purposes["meeting.compiled"] == purposes["meeting.short"] == 1
+    assert purposes["meeting.report_nudge"] == len(people) and purposes["meeting.agenda.summary"] >= 1
+    channel_posts = [r for r in forum.posts() if r.conversation_id.startswith(teams.CHANNEL_ID)]
+    for kind in ("agenda", "compiled", "short"):
+        (row,) = [r for r in reminded if r.purpose == f"meeting.{kind}"]
+        assert row.conversation_id.startswith(teams.CHANNEL_ID)
+
+    def title(request: Any) -> str | None:
+        cards = [a["content"] for a in request.body.get("attachments") or []]
+        return cards[0]["body"][0].get("text") if cards else None
+
+    # the attendance poll, posted once with the agenda
+    assert [title(r) for r in channel_posts].count(SV("poll.attendance.question")) == 1
 
     # A proposal form opened on one replica, submitted on the other.
     await forum.submit(a, INSPECTOR, {**VALID, "form_token": await forum.form(b, INSPECTOR)})

@@ -150,6 +150,7 @@ class Turn:
 
     status: int  # the bot's HTTP answer to the playground
     activity: dict[str, Any]  # the activity as the playground delivered it
+    body: Any = None  # the bot's HTTP answer's body (an invoke's answer)
     messages: list[Message] = field(default_factory=list)  # in chats the current user is in
     elsewhere: list[Sent] = field(default_factory=list)  # in other users' chats
 
@@ -323,25 +324,36 @@ class Playground:
             f"the answer to a click on {button.get('title')!r}",
         )
 
-    async def execute(self, message: Message, button: dict[str, Any]) -> dict[str, Any]:
-        """Press the Action.Execute `button` of `message`'s card as the current user: the playground
-        sends the bot an `adaptiveCard/action` invoke and hands back the bot's answer (its type and
-        value), which only this user sees."""
+    async def execute(self, message: Message, button: dict[str, Any], **inputs: Any) -> dict[str, Any]:
+        """Press the Action.Execute `button` of `message`'s card as the current user, with these
+        input values: the playground sends the bot an `adaptiveCard/action` invoke and hands back
+        the bot's answer (its type and value), which only this user sees."""
         assert button in buttons_of(message.card), "the button is not on the card"
         assert button["type"] == "Action.Execute", "not a Universal Actions button"
-        action = {"type": "Action.Execute", "verb": button["verb"], "data": button.get("data") or {}}
+        missing = set(inputs) - set(inputs_of(message.card))
+        assert not missing, f"the card has no inputs {missing}"
+        data = {**(button.get("data") or {}), **inputs}
+        action = {"type": "Action.Execute", "verb": button["verb"], "data": data}
         answer: dict[str, Any] = await self.request(
             "POST",
             "/_conversation/v1/invoke",
             json={
                 "name": "adaptiveCard/action",
-                "conversation": {"id": message.conversation_id},
+                "conversation": {"id": self.thread_of(message)},
                 "from": {"id": self.me["id"]},
                 "replyToId": message.id,
                 "value": {"action": action, "trigger": "manual"},
             },
         )
         return answer
+
+    def thread_of(self, message: Message) -> str:
+        """Where a press on `message`'s card happens: a post that starts a thread in a channel is
+        pressed in its thread (`<channel>;messageid=<post>`), as Teams names it."""
+        conversation = message.conversation_id
+        if conversation in self.channels.values() and ";messageid=" not in conversation:
+            return f"{conversation};messageid={message.id}"
+        return conversation
 
     async def template(self, conversation: str, kind: str | None = None) -> dict[str, Any]:
         """The playground's custom activity template: install, botAdded, userAdded, ... or, without
@@ -455,7 +467,9 @@ class Playground:
         answer_frame, earlier = await self.log.take_after(answered, TIMEOUT, what, self.diagnose)
         answer = answer_frame["log"]
         activity = answer["request"]["body"]
-        turn = Turn(status=answer["response"]["statusCode"], activity=activity)
+        turn = Turn(
+            status=answer["response"]["statusCode"], activity=activity, body=answer["response"].get("body")
+        )
 
         def ours(frame: dict[str, Any]) -> bool:
             if not self._is_bot_message(frame):
