@@ -16,9 +16,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.identity import IdentityNumberError, OrgNumber, find_personal_numbers, parse_org_number
+from bot.domain.forms import cut_to_limits, form_text, org_number_field
+from bot.domain.identity import OrgNumber, find_personal_numbers
 from bot.domain.members import MemberView, Role
-from bot.domain.text import clean_text
 from bot.domain.visibility import Audience, Visibility, can_see, reaches_other_agencies
 
 
@@ -170,15 +170,6 @@ class FormResult:
     values: dict[str, str] = field(default_factory=dict)  # what the user entered, cleaned, for redisplay
 
 
-def _text(raw: Mapping[str, Any], key: str) -> str:
-    value = raw.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return ""
-    return clean_text(str(value))
-
-
 def _date(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
@@ -196,7 +187,7 @@ def validate_form(
 ) -> FormResult:
     """Check every field; on any error, no draft, and each problem keyed to its field."""
     values = {
-        key: _text(raw, key)
+        key: form_text(raw, key)
         for key in (
             "name",
             "org_number",
@@ -215,17 +206,8 @@ def validate_form(
     for key in ("name", "address", "reason"):
         if not values[key]:
             errors[key] = "form.required"
-    for key, limit in LIMITS.items():
-        if key in values and len(values[key]) > limit:
-            errors[key] = "form.too_long"
-            values[key] = values[key][:limit]
-
-    org: OrgNumber | None = None
-    if values["org_number"] and "org_number" not in errors:
-        try:
-            org = parse_org_number(values["org_number"], today=today)
-        except IdentityNumberError as error:
-            errors["org_number"] = f"form.org_number.{error.reason.value}"
+    cut_to_limits(values, errors, LIMITS)
+    org = org_number_field(values, errors, today)
 
     industry = values["industry"]
     if industry not in industries and industry != OTHER_INDUSTRY:

@@ -6,6 +6,7 @@ from bot.storage.models.base import Base, BigId, UtcDateTime
 from bot.storage.models.bot_state import BotStateRow, ProcessedActivity
 from bot.storage.models.card_copies import CardCopy
 from bot.storage.models.forms import Form
+from bot.storage.models.inspections import Inspection, InspectionEvent, InspectionPart
 from bot.storage.models.meetings import Meeting, MeetingEvent, MeetingSeries, StatusReport, StatusReportEvent
 from bot.storage.models.membership import Agency, ChannelLink, Member
 from bot.storage.models.outbox import OutboxMessage
@@ -22,6 +23,9 @@ __all__ = [
     "CardCopy",
     "ChannelLink",
     "Form",
+    "Inspection",
+    "InspectionEvent",
+    "InspectionPart",
     "Meeting",
     "MeetingEvent",
     "MeetingSeries",
