@@ -16,6 +16,8 @@ from bot.dialogs import build_router
 from bot.dialogs.engine import Engine
 from bot.services import task_handlers
 from bot.services.files import FileService
+from bot.services.inspections import ICS_KIND as INSPECTION_ICS
+from bot.services.inspections import calendar_provider as inspection_calendar
 from bot.services.maintenance import prune_processed_activities
 from bot.services.meetings import ICS_KIND, calendar_provider, extend_horizons
 from bot.services.outbox import sample_depth
@@ -96,6 +98,7 @@ def create_app(
         files = FileService.from_settings(settings, sessions, clock=clock)
         files.register(ICS_KIND, calendar_provider(settings, clock))
         files.register(CSV_KIND, csv_provider(settings, clock))
+        files.register(INSPECTION_ICS, inspection_calendar(settings, clock))
         app[FILES] = files
         engine_ = Engine(settings, sessions, build_router(), clock=clock, files=files)
         app[GLUE] = create_glue(settings, engine_, sessions, clock=clock)

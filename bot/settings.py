@@ -167,6 +167,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FORUMBOT_OUTBOX_INTERVAL_SECONDS"),
         description="How often the delivery worker looks for queued proactive messages.",
     )
+    inspection_recent_months: int = Field(
+        default=6,
+        ge=0,
+        le=60,
+        validation_alias=AliasChoices("FORUMBOT_INSPECTION_RECENT_MONTHS"),
+        description=(
+            "A joint inspection of the same business within this many months before a new "
+            "booking is shown as a warning on the booking card (0: never)."
+        ),
+    )
     turns_in_flight: int = Field(
         default=16,
         ge=1,

@@ -361,4 +361,6 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
         "help.cmd.new_poll": "ny omröstning / new poll",
         "help.cmd.polls": "omröstningar / polls",
         "help.cmd.attendance": "närvaro [datum] / attendance [date]",
+        "help.cmd.book_inspection": "boka tillsyn / book inspection",
+        "help.cmd.inspection": "tillsyn T-2026-0001 / inspection …",
     }

@@ -220,9 +220,9 @@ async def test_the_repository_numbers_each_year_and_keeps_each_agency_answer(
                 "556016-0680",
                 again.starts_at - timedelta(days=180),
             )
-            assert {b.number for b in near} == {"T-2026-0001", "T-2026-0002"}
+            assert {v.number for v in near} == {"T-2026-0001", "T-2026-0002"}
             await repo.set_status(second.id, Status.CANCELLED)
             near = await repo.around(again.starts_at, again.ends_at, None, again.starts_at)
-            assert {b.number for b in near} == {"T-2026-0001"}
+            assert {v.number for v in near} == {"T-2026-0001"}
     finally:
         await engine.dispose()

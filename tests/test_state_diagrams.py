@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.dialogs import build_router, membership
+from bot.dialogs import inspections as inspection_dialogs
 from bot.dialogs import meetings as meeting_dialogs
 from bot.dialogs import polls as poll_dialogs
 from bot.dialogs import proposals as proposal_dialogs
@@ -30,6 +31,7 @@ FLOWS: dict[Path, tuple[type[StrEnum], tuple[Step, ...]]] = {
     BOT / "dialogs" / "reminders.mmd": (meeting_dialogs.PlanState, meeting_dialogs.PLAN_STEPS),
     BOT / "dialogs" / "reports.mmd": (report_dialogs.ReportState, report_dialogs.REPORT_STEPS),
     BOT / "dialogs" / "polls.mmd": (poll_dialogs.PollState, poll_dialogs.POLL_STEPS),
+    BOT / "dialogs" / "inspections.mmd": (inspection_dialogs.BookingState, inspection_dialogs.BOOKING_STEPS),
 }
 
 # Mermaid ends a label at a colon or a semicolon: neither may appear in one.

@@ -65,6 +65,8 @@ class ProposalCardView:
     editable: bool
     # the coming meetings an accepted proposal may be put on, the next first: (id, when)
     meetings: tuple[tuple[int, str], ...] = ()
+    # the joint inspections booked from it that the reader may see: "T-2026-0001 (bokad)"
+    inspections: tuple[str, ...] = ()
 
 
 def _input_text(
@@ -280,6 +282,8 @@ def proposal_card(t: Translator, view: ProposalCardView, *, headline: str | None
     elif view.status_note and view.status not in ("needs_info", "proposed"):
         # needs_info and proposed carry the question and the answer, shown above
         body.append(text(t("proposal.shown.note", note=view.status_note)))
+    if view.inspections:
+        body.append(text(t("proposal.shown.inspections", inspections=", ".join(view.inspections))))
     actions: list[dict[str, Any]] = []
     if any(tr.needs_note for tr in view.transitions):
         body.append(
@@ -301,6 +305,10 @@ def proposal_card(t: Translator, view: ProposalCardView, *, headline: str | None
             )
         )
     for transition in view.transitions:
+        if transition.name == "plan":
+            # planned by booking its joint inspection (or marked so, for one booked elsewhere)
+            book = t("proposal.book_inspection")
+            actions.append(submit(book, "inspection.from_proposal", "positive", proposal_id=view.id))
         style = (
             "destructive"
             if transition.name in ("reject", "withdraw")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.dialogs import help, meetings, membership, outbox, polls, proposals, reports
+from bot.dialogs import help, inspections, meetings, membership, outbox, polls, proposals, reports
 from bot.dialogs.router import Router
 
 
 def build_router() -> Router:
     router = Router()
-    for module in (help, membership, proposals, meetings, reports, polls, outbox):
+    for module in (help, membership, proposals, meetings, reports, polls, inspections, outbox):
         module.register(router)
     return router

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from bot.cards.polls import attendance_list_card, poll_file_card, poll_list_card
 from bot.conversation import Reply
-from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
+from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData, form_in_personal_chat
 from bot.dialogs.steps import START, Step
 from bot.domain.meetings import parse_day
 from bot.domain.polls import SUBSTITUTE_LIMIT
@@ -69,14 +69,7 @@ def register(router: Router) -> None:
     async def new_poll(ctx: Ctx) -> None:
         """The poll form, always in the member's personal chat."""
         card, track = await service(ctx).form(ctx.t, ctx.me)
-        if ctx.turn.personal:
-            ctx.outcome.replies.append(Reply(card=card, track=track))
-            return
-        key = f"poll-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
-        if not await ctx.membership.send_personal(ctx.me, key, card, track):
-            ctx.say(ctx.t("meeting.open_personal_chat"))
-            return
-        ctx.say(ctx.t("meeting.form_sent_privately"))
+        await form_in_personal_chat(ctx, card, track, "poll-form")
 
     @router.command("help.cmd.polls", "omröstningar", "polls", access=Access.MEMBER)
     async def list_polls(ctx: Ctx) -> None:

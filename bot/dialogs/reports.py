@@ -17,7 +17,7 @@ from pydantic import Field
 
 from bot.cards import reports as cards
 from bot.conversation import Reply
-from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData
+from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData, form_in_personal_chat
 from bot.dialogs.steps import START, Step
 from bot.services.meetings import MeetingView
 from bot.services.reports import Outcome, ReportService
@@ -143,14 +143,7 @@ def _date(typed: str) -> date | None:
 async def send_form(ctx: Ctx, meeting: MeetingView) -> None:
     """The agency's form, always in the member's personal chat."""
     card, track = await service(ctx).form(ctx.t, ctx.me, meeting)
-    if ctx.turn.personal:
-        ctx.outcome.replies.append(Reply(card=card, track=track))
-        return
-    key = f"report-form:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
-    if not await ctx.membership.send_personal(ctx.me, key, card, track):
-        ctx.say(ctx.t("meeting.open_personal_chat"))
-        return
-    ctx.say(ctx.t("meeting.form_sent_privately"))
+    await form_in_personal_chat(ctx, card, track, "report-form")
 
 
 async def show_compiled(ctx: Ctx) -> None:

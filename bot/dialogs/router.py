@@ -94,6 +94,20 @@ class Ctx:
         )
 
 
+async def form_in_personal_chat(ctx: Ctx, card: Card, track: dict[str, Any], kind: str) -> None:
+    """A form for the member alone: in their personal chat, here if that is where they asked,
+    else sent there (asked in a channel or group chat, the chat hears only that it was sent)."""
+    if ctx.turn.personal:
+        ctx.outcome.replies.append(Reply(card=card, track=track))
+        return
+    member = ctx.me
+    key = f"{kind}:{ctx.turn.conversation_id}:{ctx.turn.activity_id}"
+    if not await ctx.membership.send_personal(member, key, card, track):
+        ctx.say(ctx.t("meeting.open_personal_chat"))
+        return
+    ctx.say(ctx.t("meeting.form_sent_privately"))
+
+
 Handler = Callable[[Ctx], Awaitable[None]]
 StateHandler = Callable[[Ctx], Awaitable[str]]
 # A card action's handler gets the submit's data, parsed and typed.

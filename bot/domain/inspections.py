@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.forms import cut_to_limits, form_text, org_number_field
 from bot.domain.identity import OrgNumber, find_personal_numbers
-from bot.domain.meetings import holiday_name, is_working_day
+from bot.domain.meetings import holiday_name, is_working_day, working_days_before
 from bot.domain.visibility import Audience, Visibility
 
 ITEM = "inspection"
@@ -133,6 +133,51 @@ def _time(value: str) -> time | None:
     return parsed.replace(second=0, microsecond=0)
 
 
+def check_times(
+    values: Mapping[str, str], *, now: datetime, zone: ZoneInfo
+) -> tuple[dict[str, str], datetime | None, datetime | None, dict[str, str]]:
+    """The day and the start and end times of `values` ("date", "start_time", "end_time"): the
+    errors by field, the start and end (None unless valid), and what needs a yes first (a time
+    outside working hours, a weekend, a holiday with its name)."""
+    errors: dict[str, str] = {}
+    for key in ("date", "start_time", "end_time"):
+        if not values.get(key):
+            errors[key] = "form.required"
+    day = None
+    if values.get("date"):
+        try:
+            day = date.fromisoformat(values["date"])
+        except ValueError:
+            errors["date"] = "form.date"
+    start = _time(values["start_time"]) if values.get("start_time") else None
+    end = _time(values["end_time"]) if values.get("end_time") else None
+    if values.get("start_time") and start is None:
+        errors["start_time"] = "form.time"
+    if values.get("end_time") and end is None:
+        errors["end_time"] = "form.time"
+    if not (day and start and end):
+        return errors, None, None, {}
+    starts_at = datetime.combine(day, start, tzinfo=zone)
+    ends_at = datetime.combine(day, end, tzinfo=zone)
+    if ends_at <= starts_at:
+        errors["end_time"] = "inspection.form.end_before_start"
+    elif ends_at - starts_at > LONGEST:
+        errors["end_time"] = "inspection.form.too_long"
+    if starts_at <= now:
+        errors["date"] = "inspection.form.past"
+    if errors:
+        return errors, None, None, {}
+    asks: dict[str, str] = {}
+    holiday = holiday_name(day)
+    if holiday:
+        asks["holiday"] = holiday
+    elif not is_working_day(day):
+        asks["weekend"] = ""
+    if start < WORKDAY_START or end > WORKDAY_END:
+        asks["off_hours"] = ""
+    return errors, starts_at, ends_at, asks
+
+
 def validate_booking(
     raw: Mapping[str, Any],
     *,
@@ -147,34 +192,14 @@ def validate_booking(
     values = {key: form_text(raw, key) for key in FIELDS}
     values.update({note_field(code): form_text(raw, note_field(code)) for code in codes_known})
     errors: dict[str, str] = {}
-    for key in ("name", "address", "date", "start_time", "end_time", "lead_agency"):
+    for key in ("name", "address", "lead_agency"):
         if not values[key]:
             errors[key] = "form.required"
     cut_to_limits(values, errors, {**LIMITS, **{note_field(code): LIMITS["note"] for code in codes_known}})
     org = org_number_field(values, errors, now.astimezone(zone).date())
 
-    day = None
-    if values["date"]:
-        try:
-            day = date.fromisoformat(values["date"])
-        except ValueError:
-            errors["date"] = "form.date"
-    start = _time(values["start_time"]) if values["start_time"] else None
-    end = _time(values["end_time"]) if values["end_time"] else None
-    if values["start_time"] and start is None:
-        errors["start_time"] = "form.time"
-    if values["end_time"] and end is None:
-        errors["end_time"] = "form.time"
-    starts_at = ends_at = None
-    if day and start and end:
-        starts_at = datetime.combine(day, start, tzinfo=zone)
-        ends_at = datetime.combine(day, end, tzinfo=zone)
-        if ends_at <= starts_at:
-            errors["end_time"] = "inspection.form.end_before_start"
-        elif ends_at - starts_at > LONGEST:
-            errors["end_time"] = "inspection.form.too_long"
-        if starts_at <= now:
-            errors["date"] = "inspection.form.past"
+    time_errors, starts_at, ends_at, asks = check_times(values, now=now, zone=zone)
+    errors.update({key: value for key, value in time_errors.items() if key not in errors})
 
     lead = values["lead_agency"]
     if lead and lead not in agency_ids_by_code:
@@ -202,14 +227,6 @@ def validate_booking(
 
     if errors or starts_at is None or ends_at is None:
         return BookingForm(None, errors, values)
-    asks: dict[str, str] = {}
-    local_day = starts_at.date()
-    if holiday_name(local_day):
-        asks["holiday"] = holiday_name(local_day) or ""
-    elif not is_working_day(local_day):
-        asks["weekend"] = ""
-    if start is not None and end is not None and (start < WORKDAY_START or end > WORKDAY_END):
-        asks["off_hours"] = ""
     by_id = {agency_id: code for code, agency_id in agency_ids_by_code.items()}
     notes = {
         agency_id: values[note_field(by_id[agency_id])]
@@ -297,3 +314,22 @@ def overall_status(parts: Sequence[PartState], cancelled: bool = False) -> Statu
 
 def all_answered(parts: Sequence[PartState]) -> bool:
     return all(p is not PartState.ASKED for p in parts)
+
+
+# Reminders ----------------------------------------------------------------------------------
+
+DAY_BEFORE = "inspection.reminder.day_before"
+SOON = "inspection.reminder.soon"
+REMINDERS = (DAY_BEFORE, SOON)
+DAY_BEFORE_AT = time(9, 0)
+SOON_BEFORE = timedelta(hours=2)
+
+
+def reminder_times(starts_at: datetime, zone: ZoneInfo) -> dict[str, datetime]:
+    """When the participants are reminded: at 09.00 on the working day before the inspection, and
+    two hours before it starts."""
+    day = working_days_before(starts_at.astimezone(zone).date(), 1)
+    return {
+        DAY_BEFORE: datetime.combine(day, DAY_BEFORE_AT, tzinfo=zone),
+        SOON: starts_at - SOON_BEFORE,
+    }

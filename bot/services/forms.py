@@ -16,7 +16,15 @@ from bot.storage.outbox import Outbox
 ITEM = "form"
 MAX_TOKEN = 64
 # every kind of form card handed out; each capability names its own
-FORM_KINDS = ("proposal.new", "proposal.edit", "meeting.series", "meeting.plan", "meeting.report", "poll.new")
+FORM_KINDS = (
+    "proposal.new",
+    "proposal.edit",
+    "meeting.series",
+    "meeting.plan",
+    "meeting.report",
+    "poll.new",
+    "inspection.book",
+)
 
 
 @dataclass(frozen=True)

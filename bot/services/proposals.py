@@ -38,6 +38,7 @@ from bot.services.notices import NoticeService, Render, track
 from bot.settings import Settings
 from bot.storage.audit import Audit
 from bot.storage.forms import FormView
+from bot.storage.inspections import Inspections
 from bot.storage.meetings import Meetings
 from bot.storage.membership import Agencies, Members
 from bot.storage.proposals import Proposals as ProposalRepository
@@ -296,6 +297,17 @@ class ProposalService:
                 for m in coming
                 if m.starts_at > self.clock()
             )
+        booked = []
+        for inspection in await Inspections(self.session).of_proposal(proposal.id):
+            seen = (
+                fit_for_channel(inspection.audience)
+                if viewer is None
+                else can_see(viewer.viewer, inspection.audience)
+            )
+            if seen:
+                booked.append(
+                    f"{inspection.number} ({t(f'inspection.status.short.{inspection.status.value}')})"
+                )
         return cards.ProposalCardView(
             id=proposal.id,
             number=proposal.number,
@@ -323,6 +335,7 @@ class ProposalService:
             editable=viewer is not None
             and may_edit(viewer, proposal.status, proposal.author_id, proposal.audience),
             meetings=meetings,
+            inspections=tuple(booked),
         )
 
     async def visible(self, viewer: MemberView, proposal_id: int) -> ProposalView | None:

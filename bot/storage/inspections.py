@@ -214,6 +214,17 @@ class Inspections:
             await self.session.scalar(select(Inspection).where(Inspection.number == number))
         )
 
+    async def of_proposal(self, proposal_id: int) -> list[InspectionView]:
+        rows = await self.session.scalars(
+            select(Inspection).where(Inspection.proposal_id == proposal_id).order_by(Inspection.id)
+        )
+        found = []
+        for row in rows:
+            view = await self._view(row)
+            if view is not None:
+                found.append(view)
+        return found
+
     async def by_form_token(self, token: str) -> InspectionView | None:
         return await self._view(
             await self.session.scalar(select(Inspection).where(Inspection.form_token == token))
@@ -221,7 +232,7 @@ class Inspections:
 
     async def around(
         self, start: datetime, end: datetime, org_number: str | None, since: datetime
-    ) -> list[Booked]:
+    ) -> list[InspectionView]:
         """Inspections not cancelled that overlap `start`–`end`, or that began since `since` (for
         the same-business check, narrowed by organisation number when there is one)."""
         recent: ColumnElement[bool] = Inspection.starts_at.between(since, end)
@@ -237,7 +248,7 @@ class Inspections:
         for row in rows:
             view = await self._view(row)
             if view is not None:
-                found.append(view.booked())
+                found.append(view)
         return found
 
     async def answer(
@@ -267,17 +278,56 @@ class Inspections:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def lock(self, inspection_id: int) -> int | None:
+    async def lock(self, inspection_id: int, *, expected: int | None = None) -> int | None:
         """Count a change on the inspection (its cards follow), holding its row until the unit of
-        work ends; its new version, or None if there is no such inspection."""
+        work ends; its new version, or None if there is no such inspection (or, with `expected`,
+        if it has changed since that version was read)."""
+        where = [Inspection.id == inspection_id]
+        if expected is not None:
+            where.append(Inspection.version == expected)
         version: int | None = await self.session.scalar(
             update(Inspection)
-            .where(Inspection.id == inspection_id)
+            .where(*where)
             .values(version=Inspection.version + 1, updated_at=now())
             .returning(Inspection.version)
             .execution_options(synchronize_session=False)
         )
         return version
+
+    async def move(self, inspection_id: int, starts_at: datetime, ends_at: datetime) -> None:
+        """A new time: the invitation's SEQUENCE is raised, and every agency is asked again."""
+        await self.session.execute(
+            update(Inspection)
+            .where(Inspection.id == inspection_id)
+            .values(
+                starts_at=starts_at,
+                ends_at=ends_at,
+                status=Status.BOOKED.value,
+                ics_sequence=Inspection.ics_sequence + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(InspectionPart)
+            .where(InspectionPart.inspection_id == inspection_id)
+            .values(
+                state=PartState.ASKED.value,
+                who=None,
+                reason=None,
+                proposed_start=None,
+                answered_by=None,
+                answered_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def cancel(self, inspection_id: int) -> None:
+        await self.session.execute(
+            update(Inspection)
+            .where(Inspection.id == inspection_id)
+            .values(status=Status.CANCELLED.value, ics_sequence=Inspection.ics_sequence + 1)
+            .execution_options(synchronize_session=False)
+        )
 
     async def set_status(self, inspection_id: int, status: Status) -> None:
         await self.session.execute(
