@@ -85,6 +85,10 @@ class Translator:
         """'tisdag 1 december 2026' / 'Tuesday 1 December 2026'."""
         return format_date(day, self("format.date_long"), locale=self.locale)
 
+    def month_year(self, day: date) -> str:
+        """'december 2026' / 'December 2026'."""
+        return format_date(day, "LLLL yyyy", locale=self.locale)
+
     def date_medium(self, day: date) -> str:
         """'1 dec. 2026' / '1 Dec 2026'."""
         return format_date(day, self("format.date_medium"), locale=self.locale)

@@ -362,5 +362,9 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
         "help.cmd.polls": "omröstningar / polls",
         "help.cmd.attendance": "närvaro [datum] / attendance [date]",
         "help.cmd.book_inspection": "boka tillsyn / book inspection",
-        "help.cmd.inspection": "tillsyn T-2026-0001 / inspection …",
+        "help.cmd.inspection": "inspektion T-2026-0001 / inspection …",
+        "help.cmd.inspections": (
+            "inspektioner [månad:2026-12] [myndighet:POL] / inspections [month:…] [agency:…]"
+        ),
+        "help.cmd.our_inspections": "vår myndighets inspektioner / our inspections",
     }

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.storage.models import AuditEntry, Inspection, InspectionPart
 from tests.conftest import ADMIN, COORDINATOR, INSPECTOR, POLICE, TAX
 from tests.support.harness import Harness, actions_of, card_text, cards_of
-from tests.support.teams import TeamsUser
+from tests.support.teams import CHANNEL_ID, TeamsUser
 from tests.support.texts import SV
 from tests.test_files import fetch, path_of
 from tests.test_proposals import forum as forum_with_tax
@@ -132,9 +132,9 @@ async def test_a_coordinator_books_and_each_participating_agency_is_asked(bot: H
     # the next is numbered on; `tillsyn T-…` shows it to those who may see it
     await booked(bot, date="2026-12-09", name="Annan Verkstad AB", org_number="")
     assert [i.number for i in await inspections(bot)] == ["T-2026-0001", "T-2026-0002"]
-    shown = await bot.say(POLICE, "tillsyn T-2026-0002")
+    shown = await bot.say(POLICE, "inspektion T-2026-0002")
     assert "Annan Verkstad AB" in card_text(shown.cards[0])
-    refused = await bot.say(ADMIN, "tillsyn T-2026-0002")
+    refused = await bot.say(ADMIN, "inspektion T-2026-0002")
     assert refused.texts == [SV("inspection.not_for_you")]
 
 
@@ -596,3 +596,46 @@ async def test_cancelling_needs_a_reason_tells_everyone_drops_the_reminders_and_
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
     late = await answer(bot, TAX, tax_card, "confirm", who="Sara")
     assert late.texts == [SV("inspection.cancelled_already")]
+
+
+# Finding them, and what other agencies never see ---------------------------------------------------
+
+
+async def test_lists_by_month_and_agency_and_an_agency_only_booking_stays_with_its_agencies(
+    bot: Harness,
+) -> None:
+    await forum(bot)
+    await booked(bot)  # T-2026-0001, 2 December, MHF POL SKV, the agencies only
+    await booked(bot, date="2027-01-13", name="Forum AB", org_number="", agencies="POL", visibility="forum")
+    channel_posts = bot.connector.sent(CHANNEL_ID)
+
+    listed = card_text((await bot.say(POLICE, "inspektioner")).cards[0])
+    assert "T-2026-0001" in listed and "T-2026-0002" in listed
+    december = card_text((await bot.say(POLICE, "inspektioner månad:2026-12")).cards[0])
+    assert "december 2026" in december and "T-2026-0001" in december and "T-2026-0002" not in december
+    by_agency = card_text((await bot.say(POLICE, "inspektioner myndighet:SKV")).cards[0])
+    assert "T-2026-0001" in by_agency and "T-2026-0002" not in by_agency
+    ours = card_text((await bot.say(TAX, "vår myndighets inspektioner")).cards[0])
+    assert "T-2026-0001" in ours and "T-2026-0002" not in ours
+    assert (await bot.say(POLICE, "inspektioner månad:december")).texts == [SV("inspection.bad_month")]
+    assert (await bot.say(POLICE, "inspektioner myndighet:XYZ")).texts == [
+        SV("inspection.bad_agency", code="XYZ")
+    ]
+
+    # SLK takes part in neither: it sees the forum's only, and nothing of the agencies-only one
+    theirs = card_text((await bot.say(ADMIN, "inspektioner")).cards[0])
+    assert "T-2026-0002" in theirs and "T-2026-0001" not in theirs and BOOKING["name"] not in theirs
+    assert (await bot.say(ADMIN, "inspektion T-2026-0001")).texts == [SV("inspection.not_for_you")]
+    # in the channel only the forum's, and the bot never posted either booking there
+    in_channel = await bot.say(POLICE, "inspektioner", where="channel")
+    text = card_text(in_channel.cards[0])
+    assert "T-2026-0002" in text and "T-2026-0001" not in text and SV("inspection.list_channel") in text
+    refused = await bot.say(POLICE, "inspektion T-2026-0001", where="channel")
+    assert refused.texts == [SV("inspection.not_for_you")]
+    assert bot.connector.sent(CHANNEL_ID) == [] == channel_posts  # nothing posted into the channel
+    threads = [a for a in bot.connector.sent() if a["conversation"]["id"].startswith(CHANNEL_ID)]
+    assert threads and not any("T-2026-0001" in str(a) for a in threads)
+
+    # one by its number, with its history
+    shown = card_text((await bot.say(POLICE, "inspektion T-2026-0001")).cards[0])
+    assert SV("inspection.history") in shown and SV("inspection.event.booked") in shown

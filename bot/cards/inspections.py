@@ -200,6 +200,7 @@ class InspectionCardView:
     values: dict[str, str] = field(default_factory=dict)
     calendar: bool = False  # the reader's agency has confirmed: the calendar file is theirs
     manage: bool = False  # the reader may move or cancel it
+    history: list[str] = field(default_factory=list)  # shown when asked for by its number
     sequence: int = 0  # how often it was moved or called off: a button for an older time is stale
 
 
@@ -234,6 +235,9 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
             body.append({**text(part.note, subtle=True), "spacing": "None"})
     for warning in view.overridden:
         body.append(text(t("inspection.booked_despite", warning=warning), subtle=True))
+    if view.history:
+        body.append({**text(t("inspection.history"), subtle=False), "separator": True, "weight": "Bolder"})
+        body += [{**text(line, subtle=True), "spacing": "None"} for line in view.history]
     actions: list[dict[str, Any]] = []
     if view.my_agency and view.status != "cancelled":
         values, errors = view.values, view.errors
@@ -358,3 +362,48 @@ def inspection_calendar_card(t: Translator, *, number: str, url: str, minutes: i
         text(t.plural("inspection.calendar_file.intro", minutes), subtle=True),
     ]
     return card(body, [{"type": "Action.OpenUrl", "title": t("inspection.calendar_file.open"), "url": url}])
+
+
+@dataclass(frozen=True)
+class InspectionRow:
+    id: int
+    number: str
+    business_name: str
+    when: str
+    status: str
+
+
+def inspection_list_card(
+    t: Translator, title: str, rows: list[InspectionRow], *, note: str | None = None
+) -> Card:
+    body: list[dict[str, Any]] = [heading(title)]
+    if note:
+        body.append(text(note, subtle=True))
+    if not rows:
+        body.append(text(t("inspection.list_empty")))
+    for row in rows:
+        body.append(
+            {
+                "type": "ColumnSet",
+                "separator": True,
+                "selectAction": submit(row.number, "inspection.show", inspection_id=row.id),
+                "columns": [
+                    {"type": "Column", "width": "auto", "items": [text(f"**{row.number}**")]},
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [text(row.business_name), text(row.when, subtle=True)],
+                    },
+                    {
+                        "type": "Column",
+                        "width": "auto",
+                        "items": [
+                            text(
+                                t(f"inspection.status.short.{row.status}"), color=STATUS_COLOR.get(row.status)
+                            )
+                        ],
+                    },
+                ],
+            }
+        )
+    return card(body)

@@ -7,12 +7,13 @@ kept, each problem by its field) or with warnings to confirm; a booking ends it.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from bot.cards.inspections import inspection_calendar_card
+from bot.cards.inspections import inspection_calendar_card, inspection_list_card
 from bot.conversation import Reply
 from bot.dialogs.router import END, Access, CardId, Code, Ctx, Router, SubmitData, form_in_personal_chat
 from bot.dialogs.steps import START, Step
@@ -212,13 +213,13 @@ def register(router: Router) -> None:
 
     @router.command(
         "help.cmd.inspection",
-        "tillsyn",
+        "inspektion",
         "inspection",
         access=Access.MEMBER,
-        shown=("tillsyn T-2026-0001", "inspection …"),
+        shown=("inspektion T-2026-0001", "inspection …"),
     )
     async def show_one(ctx: Ctx) -> None:
-        """One joint inspection by its number (`tillsyn T-2026-0001`), as the member may see it."""
+        """One joint inspection by its number, with its history, as the member may see it."""
         number = parse_inspection_number(ctx.args)
         inspections = service(ctx)
         found = await inspections.by_number(f"T-{number[0]}-{number[1]:04d}") if number else None
@@ -228,7 +229,34 @@ def register(router: Router) -> None:
         if not ctx.private and not fit_for_channel(found.audience):
             ctx.say(ctx.t("inspection.not_for_you"))
             return
-        await show(ctx, inspections, found)
+        await show(ctx, inspections, found, with_history=True)
+
+    @router.action("inspection.show", access=Access.MEMBER, data=InspectionRef)
+    async def show_from_list(ctx: Ctx, data: InspectionRef) -> None:
+        inspections = service(ctx)
+        found = await inspections.get(data.inspection_id)
+        if found is None or not inspections.may_see(ctx.me, found):
+            ctx.say(ctx.t("inspection.not_for_you"))
+            return
+        await show(ctx, inspections, found, with_history=True)
+
+    @router.command(
+        "help.cmd.inspections",
+        "inspektioner",
+        "inspections",
+        access=Access.MEMBER,
+        shown=("inspektioner [månad:2026-12] [myndighet:POL]", "inspections [month:…] [agency:…]"),
+    )
+    async def list_all(ctx: Ctx) -> None:
+        """The coming joint inspections the member may see; or a month's; or one agency's."""
+        await show_list(ctx, own=False)
+
+    @router.command(
+        "help.cmd.our_inspections", "vår myndighets inspektioner", "our inspections", access=Access.MEMBER
+    )
+    async def list_ours(ctx: Ctx) -> None:
+        """The coming joint inspections the member's agency takes part in."""
+        await show_list(ctx, own=True)
 
 
 async def changed(ctx: Ctx, inspections: InspectionService, result: Changed, done: str) -> bool:
@@ -249,6 +277,39 @@ async def changed(ctx: Ctx, inspections: InspectionService, result: Changed, don
     return True
 
 
+FILTER_WORDS = {"månad": "month", "month": "month", "myndighet": "agency", "agency": "agency"}
+
+
+async def show_list(ctx: Ctx, *, own: bool) -> None:
+    """`inspektioner månad:2026-12 myndighet:POL`: the filters typed after the command."""
+    filters: dict[str, str] = {}
+    for word in ctx.args.split():
+        key, _, value = word.partition(":")
+        if key.lower() in FILTER_WORDS and value:
+            filters[FILTER_WORDS[key.lower()]] = value
+    month = None
+    if "month" in filters:
+        try:
+            month = date.fromisoformat(f"{filters['month']}-01")
+        except ValueError:
+            ctx.say(ctx.t("inspection.bad_month"))
+            return
+    agency_id = ctx.me.agency.id if own else None
+    if "agency" in filters:
+        agency = await ctx.membership.agencies.by_code(filters["agency"].upper())
+        if agency is None:
+            ctx.say(ctx.t("inspection.bad_agency", code=filters["agency"].upper()))
+            return
+        agency_id = agency.id
+    inspections = service(ctx)
+    rows = await inspections.listing(ctx.t, ctx.me, month=month, agency_id=agency_id, channel=not ctx.private)
+    title = ctx.t("inspection.list_ours" if own else "inspection.list_title")
+    if month is not None:
+        title = ctx.t("inspection.list_month", title=title, month=ctx.t.month_year(month))
+    note = ctx.t("inspection.list_channel") if not ctx.private else None
+    ctx.send_card(inspection_list_card(ctx.t, title, rows, note=note))
+
+
 async def show(
     ctx: Ctx,
     inspections: InspectionService,
@@ -256,9 +317,10 @@ async def show(
     *,
     headline: str | None = None,
     replace: bool = False,
+    with_history: bool = False,
 ) -> None:
     """The inspection as a card of the member's own (kept, so that it is brought up to date)."""
-    card = await inspections.card(ctx.t, inspection, ctx.me, headline=headline)
+    card = await inspections.card(ctx.t, inspection, ctx.me, headline=headline, with_history=with_history)
     track = inspections.track(inspection, ctx.me, ctx.t)
     if replace:
         ctx.replace_card(card, track=track)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -39,7 +39,7 @@ from bot.domain.meetings import downtime_policy
 from bot.domain.members import AgencyView, MemberView, Role
 from bot.domain.notices import ItemRef
 from bot.domain.proposals import Status as ProposalStatus
-from bot.domain.visibility import Visibility, can_see
+from bot.domain.visibility import Visibility, can_see, fit_for_channel
 from bot.i18n import Translator
 from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
@@ -54,6 +54,7 @@ from bot.storage.proposals import ProposalView
 from bot.storage.schedule import Schedule, TaskView
 
 BOOKING_FORM = "inspection.book"
+LIST_SIZE = 25
 ICS_KIND = "inspection.ics"
 
 __all__ = ["ICS_KIND", "Answered", "Booking", "InspectionService", "InspectionView", "calendar_provider"]
@@ -332,6 +333,57 @@ class InspectionService:
     async def by_number(self, number: str) -> InspectionView | None:
         return await self.repo.by_number(number)
 
+    async def listing(
+        self,
+        t: Translator,
+        member: MemberView,
+        *,
+        month: date | None = None,
+        agency_id: int | None = None,
+        channel: bool = False,
+    ) -> list[cards.InspectionRow]:
+        """The inspections `member` may see (in a channel, the forum's only): those of `month`
+        (cancelled ones too), or else the coming ones; with `agency_id`, those it takes part in."""
+        if month is not None:
+            first = datetime.combine(month.replace(day=1), time(0, 0), tzinfo=self.zone)
+            following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+            found = await self.repo.listing(
+                since=first,
+                until=datetime.combine(following, time(0, 0), tzinfo=self.zone),
+                with_cancelled=True,
+                limit=LIST_SIZE,
+            )
+        else:
+            today = datetime.combine(self.clock().astimezone(self.zone).date(), time(0, 0), tzinfo=self.zone)
+            found = await self.repo.listing(since=today, until=None, with_cancelled=False, limit=LIST_SIZE)
+        rows = []
+        for inspection in found:
+            if not self.may_see(member, inspection) or (channel and not fit_for_channel(inspection.audience)):
+                continue
+            if agency_id is not None and agency_id not in inspection.agency_ids:
+                continue
+            when = self.when(t, inspection.starts_at, inspection.ends_at)
+            rows.append(
+                cards.InspectionRow(
+                    inspection.id, inspection.number, inspection.business_name, when, inspection.status.value
+                )
+            )
+        return rows
+
+    async def history(self, t: Translator, inspection: InspectionView) -> list[str]:
+        """What happened to it, oldest first: "2 dec. 2026 09.12 · Carl Samordnare · bokade"."""
+        agencies = {a.id: a for a in await self.agencies.active()}
+        lines = []
+        for event in await self.repo.history(inspection.id):
+            actor = await self.members.by_id(event.actor_id) if event.actor_id else None
+            what = t(f"inspection.event.{event.kind}")
+            if event.agency_id in agencies:
+                what += f" ({agencies[event.agency_id].name(t.language)})"
+            lines.append(
+                f"{t.datetime_medium(event.at, self.zone)} · {actor.name if actor else '–'} · {what}"
+            )
+        return lines
+
     @staticmethod
     def may_see(member: MemberView, inspection: InspectionView) -> bool:
         return can_see(member.viewer, inspection.audience)
@@ -345,9 +397,11 @@ class InspectionService:
         headline: str | None = None,
         values: dict[str, str] | None = None,
         errors: dict[str, str] | None = None,
+        with_history: bool = False,
     ) -> Card:
         render = await self._renderer(inspection)
-        return await render(t, viewer, headline=headline, values=values, errors=errors)
+        history = await self.history(t, inspection) if with_history else []
+        return await render(t, viewer, headline=headline, values=values, errors=errors, history=history)
 
     def track(self, inspection: InspectionView, viewer: MemberView, t: Translator) -> dict[str, Any]:
         return track(item_of(inspection), viewer.id, t.language)
@@ -364,10 +418,10 @@ class InspectionService:
             headline: str | None = None,
             values: dict[str, str] | None = None,
             errors: dict[str, str] | None = None,
+            history: list[str] | None = None,
         ) -> Card:
-            return cards.inspection_card(
-                t, self._view(t, inspection, viewer, agencies, booker, headline, values or {}, errors or {})
-            )
+            view = self._view(t, inspection, viewer, agencies, booker, headline, values or {}, errors or {})
+            return cards.inspection_card(t, replace(view, history=history or []))
 
         return render
 

@@ -214,6 +214,24 @@ class Inspections:
             await self.session.scalar(select(Inspection).where(Inspection.number == number))
         )
 
+    async def listing(
+        self, *, since: datetime | None, until: datetime | None, with_cancelled: bool, limit: int
+    ) -> list[InspectionView]:
+        """Inspections starting within [since, until), the soonest first."""
+        query = select(Inspection).order_by(Inspection.starts_at, Inspection.id).limit(limit)
+        if since is not None:
+            query = query.where(Inspection.starts_at >= since)
+        if until is not None:
+            query = query.where(Inspection.starts_at < until)
+        if not with_cancelled:
+            query = query.where(Inspection.status != Status.CANCELLED.value)
+        found = []
+        for row in await self.session.scalars(query):
+            view = await self._view(row)
+            if view is not None:
+                found.append(view)
+        return found
+
     async def of_proposal(self, proposal_id: int) -> list[InspectionView]:
         rows = await self.session.scalars(
             select(Inspection).where(Inspection.proposal_id == proposal_id).order_by(Inspection.id)
