@@ -167,6 +167,22 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FORUMBOT_OUTBOX_INTERVAL_SECONDS"),
         description="How often the delivery worker looks for queued proactive messages.",
     )
+    inspection_findings: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "brister i arbetsmiljö",
+            "svartarbete misstänkt",
+            "brandskyddsbrister",
+            "livsmedelsbrister",
+            "inga anmärkningar",
+        ],
+        validation_alias=AliasChoices("FORUMBOT_INSPECTION_FINDINGS"),
+        description="Comma-separated findings an agency picks from for an inspection's outcome.",
+    )
+    inspection_measures: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["föreläggande", "sanktionsavgift", "anmälan", "uppföljande kontroll"],
+        validation_alias=AliasChoices("FORUMBOT_INSPECTION_MEASURES"),
+        description="Comma-separated measures an agency picks from for an inspection's outcome.",
+    )
     inspection_recent_months: int = Field(
         default=6,
         ge=0,
@@ -260,7 +276,9 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("allowed_tenants", "admin_ids", mode="before")
+    @field_validator(
+        "allowed_tenants", "admin_ids", "inspection_findings", "inspection_measures", mode="before"
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)

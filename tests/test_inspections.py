@@ -639,3 +639,163 @@ async def test_lists_by_month_and_agency_and_an_agency_only_booking_stays_with_i
     # one by its number, with its history
     shown = card_text((await bot.say(POLICE, "inspektion T-2026-0001")).cards[0])
     assert SV("inspection.history") in shown and SV("inspection.event.booked") in shown
+
+
+# Outcomes ------------------------------------------------------------------------------------------
+
+
+async def test_each_agency_records_its_outcome_and_the_last_one_closes_the_inspection_and_the_proposal(
+    bot: Harness,
+) -> None:
+    from tests.test_proposals import propose, transition_data
+
+    await forum(bot)
+    await propose(bot)
+    card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
+    await bot.submit(COORDINATOR, transition_data(card, "accept"), reply_to_id="proposal-card")
+    card = (await bot.say(COORDINATOR, "förslag F-2026-0001")).cards[0]
+    form = (await bot.submit(COORDINATOR, button(card, "inspection.from_proposal")["data"])).cards[0]
+    fields = {b["id"]: b.get("value") for b in form["body"] if "id" in b}
+    done = await bot.submit(
+        COORDINATOR,
+        {
+            **button(form, "inspection.create")["data"],
+            **fields,
+            "date": "2026-12-02",
+            "start_time": "09:00",
+            "end_time": "11:00",
+        },
+        reply_to_id="booking-form",
+    )
+    assert SV("inspection.booked") in card_text(done.updated_cards[0])
+    await bot.drain_outbox()
+    police_card, tax_card = request_card(bot, POLICE), request_card(bot, TAX)
+    for person, its_card in ((POLICE, police_card), (TAX, tax_card)):
+        await answer(bot, person, its_card, "confirm", who=person.name)
+    # before it begins, no outcome
+    early = await bot.submit(POLICE, {"action": "inspection.outcome", "inspection_id": 1, "outcome": "done"})
+    assert early.texts == [SV("inspection.outcome_not_now")]
+
+    bot.clock.moment = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # under way
+    police_card = (await bot.say(POLICE, "inspektion T-2026-0001")).cards[0]
+    assert SV("inspection.outcome_intro", agency=POL) in card_text(police_card)
+    wrong = await bot.submit(
+        POLICE,
+        {**button(police_card, "inspection.outcome")["data"], "outcome": "maybe", "findings": "påhittat"},
+    )
+    text = card_text(wrong.cards[0])
+    assert SV("inspection.outcome.choose") in text and SV("form.choice") in text
+    await bot.submit(
+        POLICE,
+        {
+            **button(police_card, "inspection.outcome")["data"],
+            "outcome": "done",
+            "findings": "svartarbete misstänkt,brister i arbetsmiljö",
+            "measures": "anmälan",
+            "outcome_note": "Tre personer utan personalliggare.",
+            "share": "true",
+        },
+    )
+    tax_view = (await bot.say(TAX, "inspektion T-2026-0001")).cards[0]
+    await bot.submit(
+        TAX,
+        {
+            **button(tax_view, "inspection.outcome")["data"],
+            "outcome": "done",
+            "measures": "uppföljande kontroll",
+            "outcome_note": "Kontrollbesök om revisionen.",
+            "share": "false",
+        },
+    )
+    # SKV's outcome is its own; the police's is shared with the participants
+    seen_by_police = card_text((await bot.say(POLICE, "inspektion T-2026-0001")).cards[0])
+    assert "Tre personer utan personalliggare." in seen_by_police
+    assert (
+        "Kontrollbesök om revisionen." not in seen_by_police
+        and SV("inspection.outcome_recorded") in seen_by_police
+    )
+    assert "Kontrollbesök om revisionen." in card_text(
+        (await bot.say(TAX, "inspektion T-2026-0001")).cards[0]
+    )
+    (stored,) = await inspections(bot)
+    assert stored.status in ("booked", "confirmed")  # MHF has not recorded its outcome yet
+
+    coordinator_card = (await bot.say(COORDINATOR, "inspektion T-2026-0001")).cards[0]
+    last = await bot.submit(
+        COORDINATOR,
+        {
+            **button(coordinator_card, "inspection.outcome")["data"],
+            "outcome": "done",
+            "findings": "inga anmärkningar",
+        },
+        reply_to_id="coordinator-card",
+    )
+    assert SV("inspection.status.done") in card_text(last.updated_cards[0])
+    (stored,) = await inspections(bot)
+    assert stored.status == "done"
+    proposal = card_text((await bot.say(POLICE, "förslag F-2026-0001")).cards[0])
+    assert SV("status.proposal.done") in proposal
+    async with bot.sessions() as session:
+        parts = {
+            p.agency_id: (p.outcome, p.findings, p.measures, p.outcome_shared)
+            for p in await session.scalars(select(InspectionPart))
+        }
+    assert sorted(v[0] for v in parts.values()) == ["done", "done", "done"]
+    late = await bot.submit(
+        POLICE, {**button(police_card, "inspection.outcome")["data"], "outcome": "not_done"}
+    )
+    assert late.texts == [SV("inspection.outcome_not_now")]
+
+
+async def test_a_coordinator_closes_it_with_a_reason_when_an_agency_never_records_its_outcome(
+    bot: Harness,
+) -> None:
+    await forum(bot)
+    card = await booked(bot)
+    bot.clock.moment = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    card = (await bot.say(COORDINATOR, "inspektion T-2026-0001")).cards[0]
+    refused = await bot.submit(
+        INSPECTOR, {"action": "inspection.close", "inspection_id": 1, "close_reason": "x"}
+    )
+    assert refused.texts == [SV("inspection.not_manager")]
+    no_reason = await bot.submit(COORDINATOR, button(card, "inspection.close")["data"], reply_to_id="card")
+    assert SV("inspection.close.reason_needed") in card_text(no_reason.updated_cards[0])
+    closed = await bot.submit(
+        COORDINATOR,
+        {**button(card, "inspection.close")["data"], "close_reason": "SKV svarar inte."},
+        reply_to_id="card",
+    )
+    text = card_text(closed.updated_cards[0])
+    assert (
+        SV("inspection.closed_now") in text
+        and SV("inspection.closed_because", reason="SKV svarar inte.") in text
+    )
+    (stored,) = await inspections(bot)
+    assert (stored.status, stored.closed_reason) == ("done", "SKV svarar inte.")
+
+
+async def test_a_declined_agency_is_replaced_by_another_which_is_asked_and_the_first_sees_it_no_more(
+    bot: Harness,
+) -> None:
+    await forum(bot)
+    await booked(bot)
+    tax_card = request_card(bot, TAX)
+    await answer(bot, TAX, tax_card, "decline", reason="Ingen personal.")
+    card = (await bot.say(COORDINATOR, "inspektion T-2026-0001")).cards[0]
+    replace = button(card, "inspection.replace")
+    assert replace["title"] == SV("inspection.replace", agency=SKV)
+    taken = await bot.submit(COORDINATOR, {**replace["data"], "replacement": "POL"}, reply_to_id="card")
+    assert SV("inspection.replace.choose") in card_text(taken.updated_cards[0])
+    done = await bot.submit(COORDINATOR, {**replace["data"], "replacement": "SLK"}, reply_to_id="card")
+    text = card_text(done.updated_cards[0])
+    assert SV("inspection.replaced") in text and f"**{SKV}**" not in text
+    await bot.drain_outbox()
+    asked = request_card(bot, ADMIN)  # SLK's member is asked now
+    assert SV("inspection.answer_intro", agency="Västerås stad – stadsledningskontoret") in card_text(asked)
+    assert (await bot.say(TAX, "inspektion T-2026-0001")).texts == [SV("inspection.not_for_you")]
+    (stored,) = await inspections(bot)
+    async with bot.sessions() as session:
+        from bot.storage.models import Agency
+
+        codes = {a.id: a.code for a in await session.scalars(select(Agency))}
+    assert [codes[a] for a in stored.agency_ids] == ["MHF", "POL", "SLK"]

@@ -173,6 +173,7 @@ class PartRow:
     state: str  # asked | confirmed | declined | other_time
     detail: str | None  # who comes, why not, or the time proposed
     note: str | None
+    outcome: str | None = None  # its outcome, as far as the reader may read it
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,15 @@ class InspectionCardView:
     calendar: bool = False  # the reader's agency has confirmed: the calendar file is theirs
     manage: bool = False  # the reader may move or cancel it
     history: list[str] = field(default_factory=list)  # shown when asked for by its number
+    # the reader's agency records its outcome now: the lists to choose from
+    outcome_form: bool = False
+    findings: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+    closable: bool = False  # the reader may close it with a reason
+    closed_reason: str | None = None
+    # agencies that declined, which the reader may replace: (id, name); and who could take over
+    replaceable: tuple[tuple[int, str], ...] = ()
+    replacements: tuple[tuple[str, str], ...] = ()
     sequence: int = 0  # how often it was moved or called off: a button for an older time is stale
 
 
@@ -233,13 +243,103 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
         body.append({**text(line, color=STATE_COLOR.get(part.state)), "spacing": "Small"})
         if part.note:
             body.append({**text(part.note, subtle=True), "spacing": "None"})
+        if part.outcome:
+            body.append({**text(part.outcome), "spacing": "None"})
+    if view.closed_reason:
+        body.append(text(t("inspection.closed_because", reason=view.closed_reason), subtle=True))
     for warning in view.overridden:
         body.append(text(t("inspection.booked_despite", warning=warning), subtle=True))
     if view.history:
         body.append({**text(t("inspection.history"), subtle=False), "separator": True, "weight": "Bolder"})
         body += [{**text(line, subtle=True), "spacing": "None"} for line in view.history]
     actions: list[dict[str, Any]] = []
-    if view.my_agency and view.status != "cancelled":
+    if view.outcome_form and view.my_agency:
+        values, errors = view.values, view.errors
+        body += [
+            {
+                **text(t("inspection.outcome_intro", agency=view.my_agency)),
+                "separator": True,
+                "weight": "Bolder",
+            },
+            {
+                **choice_set(
+                    "outcome",
+                    t("inspection.outcome"),
+                    [(o, t(f"inspection.outcome.{o}")) for o in ("done", "not_done")],
+                    value=values.get("outcome") or None,
+                ),
+                "style": "expanded",
+            },
+            *field_error(t, errors, "outcome"),
+            choice_set(
+                "findings",
+                t("inspection.findings"),
+                [(f, f) for f in view.findings],
+                value=values.get("findings") or None,
+                multi=True,
+            ),
+            *field_error(t, errors, "findings"),
+            choice_set(
+                "measures",
+                t("inspection.measures"),
+                [(m, m) for m in view.measures],
+                value=values.get("measures") or None,
+                multi=True,
+            ),
+            *field_error(t, errors, "measures"),
+            _input(
+                "outcome_note",
+                t("inspection.outcome_note"),
+                values.get("outcome_note", ""),
+                multiline=True,
+                limit=LIMITS["note"],
+            ),
+            *field_error(t, errors, "outcome_note"),
+            {
+                "type": "Input.Toggle",
+                "id": "share",
+                "title": t("inspection.share_outcome"),
+                "valueOn": "true",
+                "valueOff": "false",
+                "value": values.get("share", "false"),
+            },
+        ]
+        actions.append(
+            submit(t("inspection.save_outcome"), "inspection.outcome", "positive", inspection_id=view.id)
+        )
+    if view.replaceable and view.replacements and view.status in ("booked", "confirmed"):
+        body += [
+            {**text(t("inspection.replace_intro")), "separator": True, "weight": "Bolder"},
+            choice_set(
+                "replacement",
+                t("inspection.replacement"),
+                list(view.replacements),
+                value=view.values.get("replacement") or None,
+            ),
+            *field_error(t, view.errors, "replacement"),
+        ]
+        for agency_id, agency in view.replaceable:
+            actions.append(
+                submit(
+                    t("inspection.replace", agency=agency),
+                    "inspection.replace",
+                    inspection_id=view.id,
+                    agency_id=agency_id,
+                )
+            )
+    if view.closable:
+        body += [
+            _input(
+                "close_reason",
+                t("inspection.close_reason"),
+                view.values.get("close_reason", ""),
+                multiline=True,
+                limit=LIMITS["reason"],
+            ),
+            *field_error(t, view.errors, "close_reason"),
+        ]
+        actions.append(submit(t("inspection.close"), "inspection.close", inspection_id=view.id))
+    if view.my_agency and view.status in ("booked", "confirmed") and not view.outcome_form:
         values, errors = view.values, view.errors
         body += [
             {
@@ -293,7 +393,7 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
         ]
     if view.calendar:
         actions.append(submit(t("inspection.calendar"), "inspection.calendar", inspection_id=view.id))
-    if view.manage and view.status != "cancelled":
+    if view.manage and view.status in ("booked", "confirmed"):
         body += [
             {**text(t("inspection.manage_intro")), "separator": True, "weight": "Bolder"},
             _input(

@@ -63,6 +63,11 @@ class InspectionRef(SubmitData):
     inspection_id: CardId
 
 
+class ReplaceSubmit(SubmitData):
+    inspection_id: CardId
+    agency_id: CardId
+
+
 class ProposalRef(SubmitData):
     proposal_id: CardId
 
@@ -188,6 +193,56 @@ def register(router: Router) -> None:
         inspections = service(ctx)
         result = await inspections.cancel(ctx.me, data.inspection_id, data.version, ctx.turn.value or {})
         if await changed(ctx, inspections, result, "inspection.cancelled_now"):
+            return
+        assert result.inspection is not None
+        card = await inspections.card(
+            ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
+        )
+        ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
+
+    @router.action("inspection.outcome", access=Access.MEMBER, data=InspectionRef)
+    async def outcome(ctx: Ctx, data: InspectionRef) -> None:
+        """The member's agency's outcome, recorded from the card; every copy follows."""
+        inspections = service(ctx)
+        result = await inspections.record_outcome(ctx.me, data.inspection_id, ctx.turn.value or {})
+        if result.outcome is Change.NOT_ALLOWED:
+            ctx.say(ctx.t("inspection.not_part"))
+            return
+        if result.outcome is Change.STALE:
+            ctx.say(ctx.t("inspection.outcome_not_now"))
+            return
+        if await changed(ctx, inspections, result, "inspection.outcome_saved"):
+            return
+        assert result.inspection is not None
+        card = await inspections.card(
+            ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
+        )
+        ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
+
+    @router.action("inspection.close", access=Access.MEMBER, data=InspectionRef)
+    async def close(ctx: Ctx, data: InspectionRef) -> None:
+        """Closed by a coordinator, with a reason, though not every outcome is in."""
+        inspections = service(ctx)
+        result = await inspections.close(ctx.me, data.inspection_id, ctx.turn.value or {})
+        if result.outcome is Change.STALE:
+            ctx.say(ctx.t("inspection.outcome_not_now"))
+            return
+        if await changed(ctx, inspections, result, "inspection.closed_now"):
+            return
+        assert result.inspection is not None
+        card = await inspections.card(
+            ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
+        )
+        ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
+
+    @router.action("inspection.replace", access=Access.MEMBER, data=ReplaceSubmit)
+    async def replace(ctx: Ctx, data: ReplaceSubmit) -> None:
+        """An agency that declined replaced by the one chosen on the card, which is asked at once."""
+        inspections = service(ctx)
+        result = await inspections.replace_agency(
+            ctx.me, data.inspection_id, data.agency_id, ctx.turn.value or {}
+        )
+        if await changed(ctx, inspections, result, "inspection.replaced"):
             return
         assert result.inspection is not None
         card = await inspections.card(

@@ -48,6 +48,7 @@ class Status(StrEnum):
     BOOKED = "booked"  # waiting for the agencies' answers
     CONFIRMED = "confirmed"  # every participating agency has confirmed
     CANCELLED = "cancelled"
+    DONE = "done"  # every agency taking part has recorded its outcome, or a coordinator closed it
 
 
 class PartState(StrEnum):
@@ -310,6 +311,11 @@ def overall_status(parts: Sequence[PartState], cancelled: bool = False) -> Statu
     if cancelled:
         return Status.CANCELLED
     return Status.CONFIRMED if parts and all(p is PartState.CONFIRMED for p in parts) else Status.BOOKED
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    NOT_DONE = "not_done"
 
 
 def all_answered(parts: Sequence[PartState]) -> bool:

@@ -26,11 +26,13 @@ from bot.domain.inspections import (
     REMINDERS,
     Conflict,
     InspectionDraft,
+    Outcome,
     PartState,
     Status,
     all_answered,
     check_times,
     conflicts,
+    inspection_audience,
     overall_status,
     reminder_times,
     validate_booking,
@@ -451,7 +453,11 @@ class InspectionService:
                 detail = t("inspection.proposes", when=t.datetime_long(part.proposed_start, self.zone))
                 if part.reason:
                     detail += f" ({part.reason})"
-            parts.append(cards.PartRow(name(part.agency_id), part.state.value, detail, part.note))
+            outcome = None
+            if part.outcome:
+                readable = part.outcome_shared or (viewer is not None and viewer.agency.id == part.agency_id)
+                outcome = self._outcome_text(t, part) if readable else t("inspection.outcome_recorded")
+            parts.append(cards.PartRow(name(part.agency_id), part.state.value, detail, part.note, outcome))
         org = inspection.org_number
         if (
             org
@@ -484,7 +490,37 @@ class InspectionService:
             calendar=mine is not None and mine.state is PartState.CONFIRMED,
             sequence=inspection.ics_sequence,
             manage=viewer is not None and self.may_manage(viewer, inspection),
+            outcome_form=mine is not None
+            and mine.state is not PartState.DECLINED
+            and self.outcome_due(inspection),
+            findings=tuple(self.settings.inspection_findings),
+            measures=tuple(self.settings.inspection_measures),
+            closable=viewer is not None
+            and self.may_manage(viewer, inspection)
+            and self.outcome_due(inspection),
+            closed_reason=inspection.closed_reason,
+            replaceable=tuple(
+                (p.agency_id, name(p.agency_id)) for p in inspection.parts if p.state is PartState.DECLINED
+            )
+            if viewer is not None
+            and self.may_manage(viewer, inspection)
+            and inspection.status is not Status.CANCELLED
+            else (),
+            replacements=tuple(
+                (a.code, a.name(t.language)) for a in agencies.values() if a.id not in inspection.agency_ids
+            ),
         )
+
+    @staticmethod
+    def _outcome_text(t: Translator, part: Any) -> str:
+        words = [t(f"inspection.outcome.{part.outcome}")]
+        if part.findings:
+            words.append(t("inspection.outcome.found", findings=", ".join(part.findings)))
+        if part.measures:
+            words.append(t("inspection.outcome.measures", measures=", ".join(part.measures)))
+        if part.outcome_note:
+            words.append(part.outcome_note)
+        return t("inspection.outcome_line", outcome=" · ".join(words))
 
     def _overridden_text(self, t: Translator, entry: dict[str, Any], name: Callable[[int], str]) -> str:
         kind = str(entry.get("kind"))
@@ -824,6 +860,58 @@ class InspectionService:
         )
         return Changed(Change.DONE, cancelled)
 
+    async def replace_agency(
+        self, member: MemberView, inspection_id: int, declined_agency_id: int, raw: dict[str, Any]
+    ) -> Changed:
+        """An agency that declined is replaced by another, which is asked at once; the one that
+        declined no longer takes part (nor sees it, unless the whole forum may)."""
+        inspection = await self.repo.get(inspection_id)
+        if inspection is None or not self.may_see(member, inspection):
+            return Changed(Change.NO_SUCH)
+        if not self.may_manage(member, inspection):
+            return Changed(Change.NOT_ALLOWED, inspection)
+        if inspection.status not in (Status.BOOKED, Status.CONFIRMED):
+            return Changed(Change.CANCELLED, inspection)
+        part = inspection.part(declined_agency_id)
+        if part is None or part.state is not PartState.DECLINED:
+            return Changed(Change.STALE, inspection)
+        code = form_text(raw, "replacement")
+        replacement = next((a for a in await self.agencies.active() if a.code == code), None)
+        if replacement is None or replacement.id in inspection.agency_ids:
+            return Changed(
+                Change.INVALID,
+                inspection,
+                values={"replacement": code},
+                errors={"replacement": "inspection.replace.choose"},
+            )
+        await self.repo.lock(inspection.id)
+        agency_ids = [replacement.id if a == declined_agency_id else a for a in inspection.agency_ids]
+        audience = inspection_audience(inspection.visibility, inspection.booker_agency_id, agency_ids)
+        await self.repo.replace_agency(
+            inspection.id, declined_agency_id, replacement.id, audience.shared_agency_ids
+        )
+        await self.repo.record(
+            inspection.id,
+            "replaced",
+            actor_id=member.id,
+            agency_id=replacement.id,
+            details={"replaced": declined_agency_id},
+        )
+        after = await self.repo.get(inspection.id)
+        assert after is not None
+        await self.repo.set_status(after.id, overall_status([p.state for p in after.parts]))
+        after = await self.repo.get(inspection.id)
+        assert after is not None
+        await self.notices.to_members(
+            item_of(after),
+            after.audience,
+            [m for m in await self.members.approved_of(replacement.id) if m.id != member.id],
+            await self._renderer(after),
+            purpose="inspection.request",
+            version=after.version,
+        )
+        return Changed(Change.DONE, after)
+
     async def _tell_participants(
         self, inspection: InspectionView, by: MemberView, text: Callable[[Translator], str], *, purpose: str
     ) -> None:
@@ -844,6 +932,139 @@ class InspectionService:
                 purpose=purpose,
                 version=inspection.ics_sequence,
             )
+
+    # Outcomes -----------------------------------------------------------------------------------
+    def outcome_due(self, inspection: InspectionView) -> bool:
+        """Outcomes are recorded once the inspection has begun, until it is done."""
+        return inspection.status in (Status.BOOKED, Status.CONFIRMED) and self.clock() >= inspection.starts_at
+
+    async def record_outcome(self, member: MemberView, inspection_id: int, raw: dict[str, Any]) -> Changed:
+        """The member's agency's own outcome: done or not, its findings and measures from the
+        configured lists, a note (no personal identity number), and whether the other
+        participating agencies may read it. Once every agency taking part has one, the inspection
+        is done, and so is the proposal it was booked from."""
+        inspection = await self.repo.get(inspection_id)
+        if inspection is None or not self.may_see(member, inspection):
+            return Changed(Change.NO_SUCH)
+        part = inspection.part(member.agency.id)
+        if part is None or part.state is PartState.DECLINED:
+            return Changed(Change.NOT_ALLOWED, inspection)
+        if inspection.status is Status.CANCELLED:
+            return Changed(Change.CANCELLED, inspection)
+        if not self.outcome_due(inspection):
+            return Changed(Change.STALE, inspection)
+        values = {
+            key: form_text(raw, key) for key in ("outcome", "findings", "measures", "outcome_note", "share")
+        }
+        errors: dict[str, str] = {}
+        if values["outcome"] not in {o.value for o in Outcome}:
+            errors["outcome"] = "inspection.outcome.choose"
+        findings = [f for f in values["findings"].split(",") if f]
+        measures = [m for m in values["measures"].split(",") if m]
+        if not set(findings) <= set(self.settings.inspection_findings):
+            errors["findings"] = "form.choice"
+        if not set(measures) <= set(self.settings.inspection_measures):
+            errors["measures"] = "form.choice"
+        note = values["outcome_note"]
+        if len(note) > LIMITS["note"]:
+            errors["outcome_note"] = "form.too_long"
+        elif note and find_personal_numbers(note):
+            errors["outcome_note"] = "form.personal_number"
+        if errors:
+            return Changed(Change.INVALID, inspection, values=values, errors=errors)
+        await self.repo.lock(inspection.id)
+        shared = values["share"] == "true"
+        await self.repo.record_outcome(
+            inspection.id,
+            member.agency.id,
+            outcome=values["outcome"],
+            findings=findings,
+            measures=measures,
+            note=note or None,
+            shared=shared,
+            by=member.id,
+        )
+        await self.repo.record(
+            inspection.id,
+            "outcome",
+            actor_id=member.id,
+            agency_id=member.agency.id,
+            details={
+                "outcome": values["outcome"],
+                "findings": findings,
+                "measures": measures,
+                "shared": shared,
+            },
+        )
+        after = await self.repo.get(inspection.id)
+        assert after is not None
+        taking_part = [p for p in after.parts if p.state is not PartState.DECLINED]
+        if all(p.outcome for p in taking_part):
+            after = await self._close(after, member, None)
+        return Changed(Change.DONE, after)
+
+    async def close(self, member: MemberView, inspection_id: int, raw: dict[str, Any]) -> Changed:
+        """A coordinator closes it, with a reason, when an agency never records its outcome."""
+        inspection = await self.repo.get(inspection_id)
+        if inspection is None or not self.may_see(member, inspection):
+            return Changed(Change.NO_SUCH)
+        if not self.may_manage(member, inspection):
+            return Changed(Change.NOT_ALLOWED, inspection)
+        if inspection.status is Status.CANCELLED:
+            return Changed(Change.CANCELLED, inspection)
+        if not self.outcome_due(inspection):
+            return Changed(Change.STALE, inspection)
+        reason = form_text(raw, "close_reason")
+        errors = {}
+        if not reason:
+            errors["close_reason"] = "inspection.close.reason_needed"
+        elif len(reason) > LIMITS["reason"]:
+            errors["close_reason"] = "form.too_long"
+        elif find_personal_numbers(reason):
+            errors["close_reason"] = "form.personal_number"
+        if errors:
+            return Changed(
+                Change.INVALID, inspection, values={"close_reason": reason[: LIMITS["reason"]]}, errors=errors
+            )
+        await self.repo.lock(inspection.id)
+        return Changed(Change.DONE, await self._close(inspection, member, reason))
+
+    async def _close(self, inspection: InspectionView, by: MemberView, reason: str | None) -> InspectionView:
+        await self.repo.close(inspection.id, reason)
+        await self.repo.record(
+            inspection.id, "done", actor_id=by.id, details={"reason": reason} if reason else None
+        )
+        await self.schedule.cancel(item_of(inspection), list(REMINDERS))
+        done = await self.repo.get(inspection.id)
+        assert done is not None
+        if done.proposal_id is not None:
+            proposals = ProposalService(self.session, self.settings, self.clock)
+            proposal = await proposals.visible(by, done.proposal_id)
+            if proposal is not None and proposal.status is ProposalStatus.PLANNED:
+                # the proposal is done: the card says so with the inspection's number
+                await self._complete(proposals, proposal, done)
+        booker = await self.members.by_id(done.booked_by)
+        if booker is not None and booker.id != by.id:
+            await self.notices.tell(
+                booker,
+                item_of(done),
+                done.audience,
+                lambda t: t("inspection.told.done", number=done.number, business=done.business_name),
+                purpose="inspection.done",
+                version=done.ics_sequence,
+            )
+        return done
+
+    async def _complete(
+        self, proposals: ProposalService, proposal: ProposalView, inspection: InspectionView
+    ) -> None:
+        booker = await self.members.by_id(inspection.booked_by)
+        actor = booker if booker is not None and booker.approved else None
+        if actor is None:
+            return
+        await proposals.transition(
+            actor, proposal.id, proposal.version, "complete", inspection.number, clicked_activity_id=None
+        )
 
     # The calendar file ------------------------------------------------------------------------
     async def calendar_file(self, member: MemberView, inspection_id: int) -> FileContent | None:

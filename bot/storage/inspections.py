@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,11 @@ class PartView:
     proposed_start: datetime | None
     answered_by: int | None
     answered_at: datetime | None
+    outcome: str | None = None
+    findings: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+    outcome_note: str | None = None
+    outcome_shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class InspectionView:
     ics_sequence: int
     overridden: tuple[dict[str, Any], ...]
     parts: tuple[PartView, ...]
+    closed_reason: str | None = None
 
     @property
     def audience(self) -> Audience:
@@ -99,6 +105,11 @@ def _part(row: InspectionPart) -> PartView:
         row.proposed_start,
         row.answered_by,
         row.answered_at,
+        row.outcome,
+        tuple(row.findings or ()),
+        tuple(row.measures or ()),
+        row.outcome_note,
+        row.outcome_shared,
     )
 
 
@@ -133,6 +144,7 @@ class Inspections:
             ics_sequence=row.ics_sequence,
             overridden=tuple(row.overridden or ()),
             parts=tuple(_part(p) for p in parts),
+            closed_reason=row.closed_reason,
         )
 
     async def add(
@@ -338,6 +350,66 @@ class Inspections:
             )
             .execution_options(synchronize_session=False)
         )
+
+    async def record_outcome(
+        self,
+        inspection_id: int,
+        agency_id: int,
+        *,
+        outcome: str,
+        findings: Sequence[str],
+        measures: Sequence[str],
+        note: str | None,
+        shared: bool,
+        by: int,
+    ) -> None:
+        await self.session.execute(
+            update(InspectionPart)
+            .where(InspectionPart.inspection_id == inspection_id, InspectionPart.agency_id == agency_id)
+            .values(
+                outcome=outcome,
+                findings=list(findings),
+                measures=list(measures),
+                outcome_note=note,
+                outcome_shared=shared,
+                outcome_by=by,
+                outcome_at=now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def close(self, inspection_id: int, reason: str | None) -> None:
+        await self.session.execute(
+            update(Inspection)
+            .where(Inspection.id == inspection_id)
+            .values(status=Status.DONE.value, closed_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def replace_agency(self, inspection_id: int, old: int, new: int, shared: Iterable[int]) -> None:
+        """`new` takes `old`'s place (and its lead, if it led), asked afresh."""
+        row = await self.session.get(Inspection, inspection_id, populate_existing=True)
+        assert row is not None
+        row.agency_ids = [new if a == old else a for a in row.agency_ids]
+        row.shared_agency_ids = sorted(shared)
+        if row.lead_agency_id == old:
+            row.lead_agency_id = new
+        await self.session.execute(
+            update(InspectionPart)
+            .where(InspectionPart.inspection_id == inspection_id, InspectionPart.agency_id == old)
+            .values(
+                agency_id=new,
+                state=PartState.ASKED.value,
+                note=None,
+                who=None,
+                reason=None,
+                proposed_start=None,
+                answered_by=None,
+                answered_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.flush()
 
     async def cancel(self, inspection_id: int) -> None:
         await self.session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base, BigId
@@ -48,6 +48,8 @@ class Inspection(Base):
     form_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # why a coordinator closed it before every agency had recorded its outcome
+    closed_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("year", "sequence", name="uq_inspection_year_sequence"),
@@ -74,6 +76,15 @@ class InspectionPart(Base):
     proposed_start: Mapped[datetime | None]
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     answered_at: Mapped[datetime | None]
+    # the agency's own outcome, after the inspection: done | not_done, what it found and did
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    findings: Mapped[list[str] | None] = mapped_column(JSON)
+    measures: Mapped[list[str] | None] = mapped_column(JSON)
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    # shown to the other participating agencies; else to the agency's own members only
+    outcome_shared: Mapped[bool] = mapped_column(default=False, server_default=false())
+    outcome_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    outcome_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("inspection_id", "agency_id", name="uq_inspection_part"),)
 
