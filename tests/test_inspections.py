@@ -799,3 +799,25 @@ async def test_a_declined_agency_is_replaced_by_another_which_is_asked_and_the_f
 
         codes = {a.id: a.code for a in await session.scalars(select(Agency))}
     assert [codes[a] for a in stored.agency_ids] == ["MHF", "POL", "SLK"]
+
+
+async def test_the_next_meetings_card_lists_the_inspections_done_since_the_meeting_before(
+    bot: Harness,
+) -> None:
+    from tests.test_meetings import set_up
+
+    await forum(bot)
+    await set_up(bot)  # Tuesdays 09.00–10.30 from 1 December
+    await booked(bot)  # Wednesday 2 December
+    bot.clock.moment = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    card = (await bot.say(COORDINATOR, "inspektion T-2026-0001")).cards[0]
+    await bot.submit(
+        COORDINATOR, {**button(card, "inspection.close")["data"], "close_reason": "SKV svarade aldrig."}
+    )
+    line = f"T-2026-0001 {BOOKING['name']} (2 dec. 2026)"
+    listed = card_text((await bot.say(POLICE, "möte 2026-12-08")).cards[0])
+    assert SV("meeting.inspections_done") in listed and line in listed
+    # not the meeting after, nor what the channel reads (the booking is the agencies' only)
+    assert line not in card_text((await bot.say(POLICE, "möte 2026-12-15")).cards[0])
+    assert line not in card_text((await bot.say(POLICE, "möte 2026-12-08", where="channel")).cards[0])
+    assert line not in card_text((await bot.say(ADMIN, "möte 2026-12-08")).cards[0])

@@ -70,6 +70,8 @@ class MeetingCardView:
     coming: Coming | None = None  # who comes, as its attendance poll says; None: called off
     attend: bool = False  # offer "Kommer du?": the reader's own attendance card
     attendance_list: bool = False  # the reader (a coordinator) may see who comes from each agency
+    # joint inspections done since the meeting before, as the reader may see them: "T-2026-0001 …"
+    inspections_done: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -361,6 +363,9 @@ def meeting_card(
                 ]
             )
         )
+    if view.inspections_done:
+        body.append(text(t("meeting.inspections_done"), subtle=True))
+        body.append(bullets(view.inspections_done))
     if any(item.decidable for item in view.agenda):
         body.append(
             {

@@ -16,6 +16,7 @@ from bot.cards import meetings as cards
 from bot.cards.common import Card
 from bot.domain.calendar import series_ics
 from bot.domain.files import FileContent
+from bot.domain.inspections import Status as InspectionStatus
 from bot.domain.meetings import (
     DEFAULT_TITLE,
     HOLIDAY_LOOKAHEAD,
@@ -59,6 +60,7 @@ from bot.settings import Settings
 from bot.storage.audit import Audit
 from bot.storage.db import unit_of_work
 from bot.storage.forms import FormView
+from bot.storage.inspections import Inspections
 from bot.storage.meetings import Meetings, MeetingView, NewMeeting, SeriesView, StaleMeeting
 from bot.storage.membership import Agencies, Members
 from bot.storage.reports import StatusReports
@@ -465,6 +467,22 @@ class MeetingService:
             viewer is not None and is_coordinator(viewer) and series is not None and series.ended_at is None
         )
         ahead = meeting.held and meeting.starts_at > self.clock()
+        previous = await self.repo.previous_held(meeting.starts_at)
+        done = []
+        for inspection in await Inspections(self.session).listing(
+            since=previous.starts_at if previous else None,
+            until=meeting.starts_at,
+            with_cancelled=False,
+            limit=50,
+        ):
+            seen = (
+                can_see(viewer.viewer, inspection.audience)
+                if viewer
+                else fit_for_channel(inspection.audience)
+            )
+            if seen and inspection.status is InspectionStatus.DONE:
+                day = t.date_medium(inspection.starts_at.astimezone(self.zone).date())
+                done.append(f"{inspection.number} {inspection.business_name} ({day})")
         return cards.MeetingCardView(
             id=meeting.id,
             title=meeting.title,
@@ -481,6 +499,7 @@ class MeetingService:
             coming=await self.attendance.coming_to(meeting) if meeting.held else None,
             attend=ahead,
             attendance_list=viewer is not None and (viewer.has(Role.COORDINATOR) or viewer.has(Role.ADMIN)),
+            inspections_done=done,
         )
 
     def track(self, meeting: MeetingView, viewer: MemberView, t: Translator) -> dict[str, Any]:

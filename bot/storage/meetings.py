@@ -268,6 +268,16 @@ class Meetings:
             statement = statement.where(Meeting.status != MeetingStatus.CANCELLED.value)
         return await self._views(await self.session.scalars(statement.limit(limit)))
 
+    async def previous_held(self, before: datetime) -> MeetingView | None:
+        """The last meeting held (not called off) that began before `before`."""
+        row = await self.session.scalar(
+            select(Meeting)
+            .where(Meeting.starts_at < before, Meeting.status != MeetingStatus.CANCELLED.value)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+            .limit(1)
+        )
+        return (await self._views([row]))[0] if row else None
+
     async def starting_between(self, start: datetime, end: datetime) -> list[MeetingView]:
         rows = await self.session.scalars(
             select(Meeting)
