@@ -492,6 +492,10 @@ async def test_participants_are_reminded_the_working_day_before_and_two_hours_be
         assert texts_to(bot, person).count(reminder) == 1, person.key
     assert reminder not in texts_to(bot, TAX)  # SKV declined
     assert reminder not in texts_to(bot, ADMIN)
+    # the bot restarts: the schedule is in the database, and what was done stays done
+    await bot.stop()
+    await bot.start()
+    assert await tick(bot, datetime(2026, 12, 4, 9, 0, tzinfo=UTC)) == 0
     # two hours before: 07.00 local, 06.00 UTC
     assert await tick(bot, datetime(2026, 12, 7, 5, 59, tzinfo=UTC)) == 0
     assert await tick(bot, datetime(2026, 12, 7, 6, 0, tzinfo=UTC)) == 1
@@ -571,6 +575,7 @@ async def test_cancelling_needs_a_reason_tells_everyone_drops_the_reminders_and_
     assert SV("inspection.cancel.reason_needed") in card_text(no_reason.updated_cards[0])
     card = no_reason.updated_cards[0]
     tax_card = request_card(bot, TAX)
+    police_message = request_card(bot, POLICE)["message_id"]
     bot.connector.clear()
     done = await bot.submit(
         COORDINATOR,
@@ -587,6 +592,10 @@ async def test_cancelling_needs_a_reason_tells_everyone_drops_the_reminders_and_
         reason="Verksamheten har stängt.",
     )
     assert texts_to(bot, POLICE) == [told] and texts_to(bot, TAX) == [told]
+    # every copy of the card says so, in place
+    updates = bot.connector.updated(POLICE.personal_conversation)
+    assert police_message in [u.activity_id for u in updates]
+    assert all(SV("inspection.status.cancelled") in card_text(c) for u in updates for c in cards_of([u.body]))
     async with bot.sessions() as session:
         pending = list(await session.scalars(select(ScheduledTask).where(ScheduledTask.status == "pending")))
     assert pending == []
