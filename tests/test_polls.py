@@ -588,3 +588,16 @@ async def test_the_shortcut_fills_the_form_with_the_next_meetings_forum_wide_acc
     await bot.drain_outbox()
     posted = card_text(cards_of(bot.connector.sent(CHANNEL_ID))[-1])
     assert "Biltvätt Forum" in posted and "Salong Hemlig" not in posted
+
+
+async def test_the_maker_hears_whom_the_reminder_could_not_reach(bot: Harness) -> None:
+    await forum(bot)
+    await channel_poll(bot, deadline_date="2026-11-25", deadline_time="12:00")
+    await approved_voters(bot, 2)  # members who never opened a chat with the bot
+    bot.clock.moment = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+    assert await bot.app[TASKS].run_due() == 1
+    await bot.drain_outbox()
+    told = [a.get("text") or "" for a in bot.connector.sent(COORDINATOR.personal_conversation)]
+    (text,) = [t for t in told if SV.plural("poll.unreachable", 2, question=QUESTION) in t]
+    assert "Röstare 000" in text and "Röstare 001" in text and SV("poll.unreachable.advice") in text
+    assert await bot.app[TASKS].run_due() == 0

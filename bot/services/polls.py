@@ -53,7 +53,7 @@ from bot.services.attendance import AttendanceService
 from bot.services.files import FileService, Provider
 from bot.services.forms import FormService
 from bot.services.meetings import MeetingService
-from bot.services.notices import FORUM_CHANNEL, NoticeService, Render, track
+from bot.services.notices import FORUM_CHANNEL, NoticeService, Reach, Render, track
 from bot.services.schedule import TaskHandler
 from bot.settings import Settings
 from bot.storage.audit import Audit
@@ -626,13 +626,41 @@ class PollService:
             when = t.datetime_long(poll.deadline, self.settings.zone)
             return t(where, question=poll.question, when=when)
 
+        unreachable = []
         for member in asked:
             key = voter_key(secret, member.id) if secret is not None else named_key(member.id)
             if key not in keys:
-                await self.notices.tell(
+                reach = await self.notices.tell(
                     member, item_of(poll), poll.audience, reminder, purpose=NUDGE_TASK, version=1
                 )
+                if reach is Reach.NO_PERSONAL_CHAT:
+                    unreachable.append(member)
+        if unreachable:
+            await self._tell_unreachable(poll, unreachable)
         return "on_time" if self.clock() - task.due_at <= timedelta(minutes=5) else "late"
+
+    async def _tell_unreachable(self, poll: PollView, members: list[MemberView]) -> None:
+        """Its maker (or, for the bot's own attendance poll, the coordinators) hears whom the
+        reminder could not reach, and why, once."""
+
+        def text(t: Translator) -> str:
+            headline = t.plural("poll.unreachable", len(members), question=self.question(t, poll))
+            reason = t(f"notice.unreachable.{Reach.NO_PERSONAL_CHAT.value}")
+            lines = [
+                "- "
+                + t("notice.unreachable.member", name=m.name, agency=m.agency.name(t.language), reason=reason)
+                for m in members
+            ]
+            return "\n\n".join([headline, "\n".join(lines), t("poll.unreachable.advice")])
+
+        maker = await self.members.by_id(poll.created_by) if poll.created_by is not None else None
+        told = [maker] if maker is not None and maker.approved else []
+        if not told:
+            told = await self.members.approved_with_role(Role.COORDINATOR)
+        for member in told:
+            await self.notices.tell(
+                member, item_of(poll), poll.audience, text, purpose=f"{NUDGE_TASK}.unreachable", version=1
+            )
 
     # The results as a file -----------------------------------------------------------------
     def may_export(self, member: MemberView, poll: PollView) -> bool:
