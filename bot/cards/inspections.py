@@ -253,14 +253,30 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
         body.append({**text(t("inspection.history"), subtle=False), "separator": True, "weight": "Bolder"})
         body += [{**text(line, subtle=True), "spacing": "None"} for line in view.history]
     actions: list[dict[str, Any]] = []
+    if view.calendar:
+        actions.append(submit(t("inspection.calendar"), "inspection.calendar", inspection_id=view.id))
+    # Each thing the reader may do is a section of its own, folded away behind a button
+    # (Action.ShowCard) so that the card stays short; a section whose input came back with an
+    # error is shown open, with the error by its field.
+    for title, blocks, buttons in _sections(t, view):
+        if any(block.get("color") == "Attention" for block in blocks):
+            body += [{**text(title), "separator": True, "weight": "Bolder"}, *blocks]
+            actions += buttons
+        else:
+            actions.append({"type": "Action.ShowCard", "title": title, "card": card(blocks, buttons)})
+    return with_placeholders(t, card(body, actions))
+
+
+Section = tuple[str, list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _sections(t: Translator, view: InspectionCardView) -> list[Section]:
+    """What the reader may do on the card: record their agency's outcome, answer for it, change
+    the booking; each as (title, inputs, buttons)."""
+    values, errors = view.values, view.errors
+    found: list[Section] = []
     if view.outcome_form and view.my_agency:
-        values, errors = view.values, view.errors
-        body += [
-            {
-                **text(t("inspection.outcome_intro", agency=view.my_agency)),
-                "separator": True,
-                "weight": "Bolder",
-            },
+        blocks = [
             {
                 **choice_set(
                     "outcome",
@@ -304,49 +320,11 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
                 "value": values.get("share", "false"),
             },
         ]
-        actions.append(
-            submit(t("inspection.save_outcome"), "inspection.outcome", "positive", inspection_id=view.id)
-        )
-    if view.replaceable and view.replacements and view.status in ("booked", "confirmed"):
-        body += [
-            {**text(t("inspection.replace_intro")), "separator": True, "weight": "Bolder"},
-            choice_set(
-                "replacement",
-                t("inspection.replacement"),
-                list(view.replacements),
-                value=view.values.get("replacement") or None,
-            ),
-            *field_error(t, view.errors, "replacement"),
-        ]
-        for agency_id, agency in view.replaceable:
-            actions.append(
-                submit(
-                    t("inspection.replace", agency=agency),
-                    "inspection.replace",
-                    inspection_id=view.id,
-                    agency_id=agency_id,
-                )
-            )
-    if view.closable:
-        body += [
-            _input(
-                "close_reason",
-                t("inspection.close_reason"),
-                view.values.get("close_reason", ""),
-                multiline=True,
-                limit=LIMITS["reason"],
-            ),
-            *field_error(t, view.errors, "close_reason"),
-        ]
-        actions.append(submit(t("inspection.close"), "inspection.close", inspection_id=view.id))
+        save = submit(t("inspection.save_outcome"), "inspection.outcome", "positive", inspection_id=view.id)
+        intro = text(t("inspection.outcome_intro", agency=view.my_agency), subtle=True)
+        found.append((t("inspection.outcome_open"), [intro, *blocks], [save]))
     if view.my_agency and view.status in ("booked", "confirmed") and not view.outcome_form:
-        values, errors = view.values, view.errors
-        body += [
-            {
-                **text(t("inspection.answer_intro", agency=view.my_agency), subtle=False),
-                "separator": True,
-                "weight": "Bolder",
-            },
+        blocks = [
             _input("who", t("inspection.who"), values.get("who", ""), limit=LIMITS["who"]),
             *field_error(t, errors, "who"),
             _input(
@@ -372,7 +350,7 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
             },
             *field_error(t, errors, "other_time"),
         ]
-        actions += [
+        buttons = [
             submit(
                 t("inspection.confirm"),
                 "inspection.answer",
@@ -391,22 +369,54 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
                 t("inspection.propose_time"), "inspection.answer", answer="other_time", inspection_id=view.id
             ),
         ]
-    if view.calendar:
-        actions.append(submit(t("inspection.calendar"), "inspection.calendar", inspection_id=view.id))
-    if view.manage and view.status in ("booked", "confirmed"):
-        body += [
-            {**text(t("inspection.manage_intro")), "separator": True, "weight": "Bolder"},
+        intro = text(t("inspection.answer_intro", agency=view.my_agency), subtle=True)
+        found.append((t("inspection.answer_open"), [intro, *blocks], buttons))
+    blocks, buttons = [], []
+    if view.replaceable and view.replacements and view.status in ("booked", "confirmed"):
+        blocks += [
+            text(t("inspection.replace_intro"), subtle=True),
+            choice_set(
+                "replacement",
+                t("inspection.replacement"),
+                list(view.replacements),
+                value=values.get("replacement") or None,
+            ),
+            *field_error(t, errors, "replacement"),
+        ]
+        buttons += [
+            submit(
+                t("inspection.replace", agency=agency),
+                "inspection.replace",
+                inspection_id=view.id,
+                agency_id=agency_id,
+            )
+            for agency_id, agency in view.replaceable
+        ]
+    if view.closable:
+        blocks += [
             _input(
-                "cancel_reason",
-                t("inspection.cancel_reason"),
-                view.values.get("cancel_reason", ""),
+                "close_reason",
+                t("inspection.close_reason"),
+                values.get("close_reason", ""),
                 multiline=True,
                 limit=LIMITS["reason"],
             ),
-            *field_error(t, view.errors, "cancel_reason"),
+            *field_error(t, errors, "close_reason"),
         ]
-        actions.append(submit(t("inspection.move"), "inspection.move_form", inspection_id=view.id))
-        actions.append(
+        buttons.append(submit(t("inspection.close"), "inspection.close", inspection_id=view.id))
+    if view.manage and view.status in ("booked", "confirmed"):
+        blocks += [
+            _input(
+                "cancel_reason",
+                t("inspection.cancel_reason"),
+                values.get("cancel_reason", ""),
+                multiline=True,
+                limit=LIMITS["reason"],
+            ),
+            *field_error(t, errors, "cancel_reason"),
+        ]
+        buttons.append(submit(t("inspection.move"), "inspection.move_form", inspection_id=view.id))
+        buttons.append(
             submit(
                 t("inspection.cancel"),
                 "inspection.cancel",
@@ -415,7 +425,9 @@ def inspection_card(t: Translator, view: InspectionCardView) -> Card:
                 version=view.sequence,
             )
         )
-    return with_placeholders(t, card(body, actions))
+    if buttons:
+        found.append((t("inspection.manage_intro"), blocks, buttons))
+    return found
 
 
 @dataclass(frozen=True)
