@@ -194,11 +194,7 @@ def register(router: Router) -> None:
         result = await inspections.cancel(ctx.me, data.inspection_id, data.version, ctx.turn.value or {})
         if await changed(ctx, inspections, result, "inspection.cancelled_now"):
             return
-        assert result.inspection is not None
-        card = await inspections.card(
-            ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
-        )
-        ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
+        await card_back(ctx, inspections, result)
 
     @router.action("inspection.outcome", access=Access.MEMBER, data=InspectionRef)
     async def outcome(ctx: Ctx, data: InspectionRef) -> None:
@@ -213,11 +209,7 @@ def register(router: Router) -> None:
             return
         if await changed(ctx, inspections, result, "inspection.outcome_saved"):
             return
-        assert result.inspection is not None
-        card = await inspections.card(
-            ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
-        )
-        ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
+        await card_back(ctx, inspections, result)
 
     @router.action("inspection.close", access=Access.MEMBER, data=InspectionRef)
     async def close(ctx: Ctx, data: InspectionRef) -> None:
@@ -229,11 +221,7 @@ def register(router: Router) -> None:
             return
         if await changed(ctx, inspections, result, "inspection.closed_now"):
             return
-        assert result.inspection is not None
-        card = await inspections.card(
-            ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
-        )
-        ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
+        await card_back(ctx, inspections, result)
 
     @router.action("inspection.replace", access=Access.MEMBER, data=ReplaceSubmit)
     async def replace(ctx: Ctx, data: ReplaceSubmit) -> None:
@@ -244,11 +232,7 @@ def register(router: Router) -> None:
         )
         if await changed(ctx, inspections, result, "inspection.replaced"):
             return
-        assert result.inspection is not None
-        card = await inspections.card(
-            ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
-        )
-        ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
+        await card_back(ctx, inspections, result)
 
     @router.action("inspection.calendar", access=Access.MEMBER, data=InspectionRef)
     async def calendar(ctx: Ctx, data: InspectionRef) -> None:
@@ -363,6 +347,15 @@ async def show_list(ctx: Ctx, *, own: bool) -> None:
         title = ctx.t("inspection.list_month", title=title, month=ctx.t.month_year(month))
     note = ctx.t("inspection.list_channel") if not ctx.private else None
     ctx.send_card(inspection_list_card(ctx.t, title, rows, note=note))
+
+
+async def card_back(ctx: Ctx, inspections: InspectionService, result: Changed) -> None:
+    """The pressed card again, with the values typed and each error by its field."""
+    assert result.inspection is not None
+    card = await inspections.card(
+        ctx.t, result.inspection, ctx.me, values=result.values, errors=result.errors
+    )
+    ctx.replace_card(card, track=inspections.track(result.inspection, ctx.me, ctx.t))
 
 
 async def show(

@@ -825,14 +825,7 @@ class InspectionService:
             return Changed(Change.CANCELLED, inspection)
         if sequence != inspection.ics_sequence:  # moved since the card was shown
             return Changed(Change.STALE, inspection)
-        reason = form_text(raw, "cancel_reason")
-        errors = {}
-        if not reason:
-            errors["cancel_reason"] = "inspection.cancel.reason_needed"
-        elif len(reason) > LIMITS["reason"]:
-            errors["cancel_reason"] = "form.too_long"
-        elif find_personal_numbers(reason):
-            errors["cancel_reason"] = "form.personal_number"
+        reason, errors = _reason(raw, "cancel_reason", "inspection.cancel.reason_needed")
         if errors:
             return Changed(
                 Change.INVALID,
@@ -1014,14 +1007,7 @@ class InspectionService:
             return Changed(Change.CANCELLED, inspection)
         if not self.outcome_due(inspection):
             return Changed(Change.STALE, inspection)
-        reason = form_text(raw, "close_reason")
-        errors = {}
-        if not reason:
-            errors["close_reason"] = "inspection.close.reason_needed"
-        elif len(reason) > LIMITS["reason"]:
-            errors["close_reason"] = "form.too_long"
-        elif find_personal_numbers(reason):
-            errors["close_reason"] = "form.personal_number"
+        reason, errors = _reason(raw, "close_reason", "inspection.close.reason_needed")
         if errors:
             return Changed(
                 Change.INVALID, inspection, values={"close_reason": reason[: LIMITS["reason"]]}, errors=errors
@@ -1105,6 +1091,19 @@ class InspectionService:
             zone_name=self.settings.timezone,
         )
         return FileContent(f"{inspection.number}.ics", "text/calendar", body)
+
+
+def _reason(raw: dict[str, Any], key: str, missing: str) -> tuple[str, dict[str, str]]:
+    """A required reason typed on a card, and its error by the field if it is missing, too long
+    or carries a personal identity number."""
+    reason = form_text(raw, key)
+    if not reason:
+        return reason, {key: missing}
+    if len(reason) > LIMITS["reason"]:
+        return reason, {key: "form.too_long"}
+    if find_personal_numbers(reason):
+        return reason, {key: "form.personal_number"}
+    return reason, {}
 
 
 def _months(months: int) -> timedelta:
