@@ -16,6 +16,10 @@ from bot.dialogs import build_router
 from bot.dialogs.engine import Engine
 from bot.services import task_handlers
 from bot.services.files import FileService
+from bot.services.followup import CSV_KIND as FOLLOWUP_CSV
+from bot.services.followup import PNG_KIND as FOLLOWUP_PNG
+from bot.services.followup import XLSX_KIND as FOLLOWUP_XLSX
+from bot.services.followup import file_provider as followup_file
 from bot.services.inspections import ICS_KIND as INSPECTION_ICS
 from bot.services.inspections import calendar_provider as inspection_calendar
 from bot.services.maintenance import prune_processed_activities
@@ -99,6 +103,8 @@ def create_app(
         files.register(ICS_KIND, calendar_provider(settings, clock))
         files.register(CSV_KIND, csv_provider(settings, clock))
         files.register(INSPECTION_ICS, inspection_calendar(settings, clock))
+        for kind in (FOLLOWUP_XLSX, FOLLOWUP_CSV, FOLLOWUP_PNG):
+            files.register(kind, followup_file(settings, clock, kind))
         app[FILES] = files
         engine_ = Engine(settings, sessions, build_router(), clock=clock, files=files)
         app[GLUE] = create_glue(settings, engine_, sessions, clock=clock)

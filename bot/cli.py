@@ -151,6 +151,67 @@ def manifest_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace) -> int:
+    """The follow-up report of a period, as a file: the same figures as the card in Teams."""
+    from datetime import UTC, date, datetime
+    from pathlib import Path
+
+    from bot.domain.followup import PeriodError, check_range
+    from bot.i18n import Translator
+    from bot.services.followup import FollowUpService, chart_png, csv_bytes, xlsx
+    from bot.storage import db
+
+    settings = _settings()
+    t = Translator(args.language, settings.zone)
+    try:
+        period = check_range(date.fromisoformat(args.start), date.fromisoformat(args.end))
+    except ValueError as error:
+        key = str(error) if isinstance(error, PeriodError) else "followup.period.bad_date"
+        print(f"forumbot: {t(key)}", file=sys.stderr)
+        return 2
+    if (args.level[0] == "agency" and len(args.level) != 2) or (
+        args.level[0] == "forum" and len(args.level) != 1
+    ):
+        print("forumbot: --level is `forum` or `agency CODE`", file=sys.stderr)
+        return 2
+
+    async def make() -> bytes | str:
+        engine = db.create_engine(settings.database_url)
+        try:
+            async with db.session_factory(engine)() as session:
+                service = FollowUpService(session, settings, lambda: datetime.now(UTC))
+                if args.level[0] == "agency":
+                    level = await service.level_for_agency(args.level[1])
+                    if level is None:
+                        return f"no agency with the code {args.level[1]!r}"
+                else:
+                    level = service.level_of_forum()
+                made = await service.report(t, period, level)
+        finally:
+            await engine.dispose()
+        if args.format == "xlsx":
+            return xlsx(made)
+        if args.format == "csv":
+            return csv_bytes(t, made)
+        return chart_png(t, made)
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        body = asyncio.run(make())
+    except (OSError, TimeoutError, SQLAlchemyError) as error:
+        print(_unreachable(error), file=sys.stderr)
+        return 3
+    if isinstance(body, str):
+        print(f"forumbot: {body}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(body)
+    print(f"Follow-up {period.start}–{period.end} written to {out} ({len(body)} bytes).")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="forumbot", description="Forumbot, the Teams bot of Västerås myndighetsforum."
@@ -189,6 +250,25 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--out", required=True, metavar="FILE", help="where to write the copy (replaced)")
     backup.set_defaults(func=db_backup)
+
+    follow_up = commands.add_parser(
+        "report",
+        help="the follow-up report of a period, as a file",
+        description="The follow-up report (the figures of `uppföljning` in Teams) of a period, as "
+        "Excel, CSV or the chart. --level forum counts what every member may see; --level agency "
+        "CODE what that agency's members may see.",
+    )
+    follow_up.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD", help="first day")
+    follow_up.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD", help="last day")
+    follow_up.add_argument(
+        "--format", choices=("xlsx", "csv", "png"), default="xlsx", help="xlsx (default), csv or png"
+    )
+    follow_up.add_argument("--out", required=True, metavar="FILE", help="where to write it (replaced)")
+    follow_up.add_argument(
+        "--level", nargs="+", default=["forum"], metavar="forum|agency CODE", help="whose figures (forum)"
+    )
+    follow_up.add_argument("--language", choices=("sv", "en"), default="sv", help="headers' language (sv)")
+    follow_up.set_defaults(func=report)
 
     app_package = commands.add_parser("manifest", help="Teams app package", description="Teams app package.")
     app_package_commands = app_package.add_subparsers(dest="manifest_command", required=True)
