@@ -212,6 +212,42 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    """The demo forum (as `run --demo` seeds it) and, with --history, a year of its past."""
+    from bot.app import SchemaOutdated, prepare_database
+    from bot.demo import DemoError, seed_demo
+    from bot.demo_history import seed_history
+    from bot.storage import db
+
+    settings = _settings()
+    if settings.is_production:
+        print("forumbot: the demo seeds invented members and is refused in production", file=sys.stderr)
+        return 2
+
+    async def seed() -> None:
+        engine = db.create_engine(settings.database_url)
+        try:
+            await prepare_database(settings, engine)
+            async with db.unit_of_work(db.session_factory(engine)) as session:
+                print((await seed_demo(session, settings, args.service_url)).summary(), flush=True)
+                if args.history:
+                    print((await seed_history(session, settings, seed=args.seed)).summary(), flush=True)
+        finally:
+            await engine.dispose()
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        asyncio.run(seed())
+    except (SchemaOutdated, DemoError) as error:
+        print(f"forumbot: {error}", file=sys.stderr)
+        return 3
+    except (OSError, TimeoutError, SQLAlchemyError) as error:
+        print(_unreachable(error), file=sys.stderr)
+        return 3
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="forumbot", description="Forumbot, the Teams bot of Västerås myndighetsforum."
@@ -250,6 +286,20 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--out", required=True, metavar="FILE", help="where to write the copy (replaced)")
     backup.set_defaults(func=db_backup)
+
+    demo_forum = commands.add_parser(
+        "demo",
+        help="seed the demo forum (and its past)",
+        description="Seed the demo forum for Microsoft 365 Agents Playground, as `run --demo` does; "
+        "with --history also a year of invented meetings, status reports, proposals, joint "
+        "inspections with outcomes and polls (run it once: each run adds another year's worth).",
+    )
+    demo_forum.add_argument("--history", action="store_true", help="add a year of the forum's past")
+    demo_forum.add_argument("--seed", type=int, default=2026, help="random seed of the history (2026)")
+    demo_forum.add_argument(
+        "--service-url", default="http://localhost:56150/_connector", help="the playground's Bot Connector"
+    )
+    demo_forum.set_defaults(func=demo)
 
     follow_up = commands.add_parser(
         "report",

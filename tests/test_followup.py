@@ -16,9 +16,11 @@ from typing import Any
 
 from openpyxl import load_workbook
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
+from stdnum.se import orgnr
 
 from bot.services.followup import CHART_SIZE
+from bot.storage import db
 from bot.storage.models import (
     Agency,
     Inspection,
@@ -478,3 +480,70 @@ async def test_a_bad_period_is_explained_and_strangers_are_refused(bot: Harness)
     assert forged.status < 300 and len(forged.texts) == 1 and not forged.cards and not forged.updated_cards
     stranger = await bot.say(STRANGER, "uppföljning")
     assert not stranger.cards
+
+
+async def run_cli(*args: str, database_url: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**os.environ, "DATABASE_URL": database_url, "FORUMBOT_ENV": "development"},
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 180)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_the_demo_history_is_a_reproducible_year_with_fictitious_businesses(tmp_path: Path) -> None:
+    stored = []
+    for name in ("one", "two"):
+        url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        code, out, err = await run_cli("demo", "--history", "--seed", "7", database_url=url)
+        assert code == 0, err
+        assert "Demo history: 140 proposals" in out
+        engine = db.create_engine(url)
+        async with db.session_factory(engine)() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        Proposal.number,
+                        Proposal.business_name,
+                        Proposal.org_number,
+                        Proposal.status,
+                        Proposal.industry,
+                    ).order_by(Proposal.id)
+                )
+            ).all()
+            done = await session.scalar(
+                select(func.count()).select_from(InspectionPart).where(InspectionPart.outcome == "done")
+            )
+            meetings = await session.scalar(select(func.count()).select_from(Meeting))
+        await engine.dispose()
+        stored.append(rows)
+        assert done and meetings and meetings >= 20
+    assert stored[0] == stored[1]  # the same seed, the same year
+    statuses = {row.status for row in stored[0]}
+    assert {"proposed", "accepted", "rejected", "withdrawn", "planned", "done"} <= statuses
+    for row in stored[0]:
+        assert row.business_name.startswith("Demo ") and row.org_number.startswith("55999")
+        assert orgnr.is_valid(row.org_number)
+    # and the follow-up has something to show
+    code, _, err = await run_cli(
+        "report",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2027-12-31",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "year.csv"),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'one'}.db",
+    )
+    assert code == 0, err
+    lines = (tmp_path / "year.csv").read_bytes().decode("utf-8-sig").splitlines()
+    made = next(line for line in lines if line.startswith(SV("followup.fig.proposals_made") + ";"))
+    assert int(made.split(";")[1]) > 50
