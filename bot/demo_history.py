@@ -104,9 +104,11 @@ async def seed_history(
     proposals: int = 140,
     inspections: int = 45,
     polls: int = 6,
+    with_meetings: bool = True,
 ) -> HistoryResult:
     """The year up to `until` (default: today in the forum's zone), inside the caller's unit of
-    work. The demo's members must be there (seed_demo, or any approved members)."""
+    work. The demo's members must be there (seed_demo, or any approved members). Without
+    `with_meetings`, only proposals, inspections and polls (to add volume to a forum's year)."""
     rng = random.Random(seed)
     zone = settings.zone
     until = until or datetime.now(UTC).astimezone(zone).date()
@@ -144,15 +146,16 @@ async def seed_history(
                 }
             )
         day += timedelta(days=14)
+    if not with_meetings:
+        meeting_rows = []
     await _insert(session, Meeting, meeting_rows)
-    held = list(
-        (
-            await session.execute(
-                select(Meeting.id, Meeting.starts_at)
-                .where(Meeting.starts_at >= _utc(first, time(0), zone), Meeting.status == "scheduled")
-                .order_by(Meeting.starts_at)
-            )
-        ).all()
+    newest = (
+        select(Meeting.id, Meeting.starts_at, Meeting.status)
+        .order_by(Meeting.id.desc())
+        .limit(len(meeting_rows))
+    )
+    held = sorted(
+        (m, starts) for m, starts, status in (await session.execute(newest)).all() if status == "scheduled"
     )
     result.meetings = len(meeting_rows)
     reports, polls_rows = [], []
@@ -196,13 +199,10 @@ async def seed_history(
         deadline = _utc(first + timedelta(days=rng.randrange(20, 360)), time(16), zone)
         polls_rows.append(_poll_row("quick", questions[index % len(questions)], deadline, members[0], None))
     await _insert(session, Poll, polls_rows)
-    poll_ids = list(
-        (
-            await session.execute(select(Poll.id, Poll.kind).where(Poll.status == "closed").order_by(Poll.id))
-        ).all()
-    )
+    newest_polls = select(Poll.id, Poll.kind).order_by(Poll.id.desc()).limit(len(polls_rows))
+    poll_ids = sorted((await session.execute(newest_polls)).all()) if polls_rows else []
     options, ballots = [], []
-    for poll_id, kind in poll_ids[-len(polls_rows) :]:
+    for poll_id, kind in poll_ids:
         texts = ("Ja", "Nej", "Kanske", "Skickar ersättare") if kind == "attendance" else ("Ja", "Nej")
         options += [{"poll_id": poll_id, "position": i, "text": text} for i, text in enumerate(texts)]
         for member in members:

@@ -19,7 +19,9 @@ from PIL import Image
 from sqlalchemy import func, select
 from stdnum.se import orgnr
 
+from bot.i18n import Translator
 from bot.services.followup import CHART_SIZE
+from bot.services.reports import ReportService
 from bot.storage import db
 from bot.storage.models import (
     Agency,
@@ -547,3 +549,47 @@ async def test_the_demo_history_is_a_reproducible_year_with_fictitious_businesse
     lines = (tmp_path / "year.csv").read_bytes().decode("utf-8-sig").splitlines()
     made = next(line for line in lines if line.startswith(SV("followup.fig.proposals_made") + ";"))
     assert int(made.split(";")[1]) > 50
+
+
+async def test_the_status_picture_says_what_happened_since_the_meeting_before(bot: Harness) -> None:
+    await forum(bot)
+    async with bot.sessions() as session:
+        mhf = await session.scalar(select(Agency.id).where(Agency.code == "MHF"))
+        author = await session.scalar(
+            select(Member.id).where(Member.aad_object_id == INSPECTOR.aad_object_id)
+        )
+        session.add(
+            Proposal(
+                number="F-2026-0006",
+                year=2026,
+                sequence=6,
+                author_id=author,
+                author_agency_id=mhf,
+                business_name="Företag 6 AB",
+                address="Storgatan 6",
+                industry="bygg",
+                reason="Skäl",
+                agency_ids=[mhf],
+                urgency="normal",
+                visibility="forum",
+                shared_agency_ids=[],
+                status="proposed",
+                created_at=at(11, 15),
+                updated_at=at(11, 15),
+            )
+        )
+        await session.commit()
+    # the next meeting is 9 December; the one before it was held 11 November: since then a new
+    # forum-wide proposal (15 Nov) and POL's booking with SKV done (20 Nov), which MHF may not see
+    since = "Sedan förra mötet (11 nov. 2026): {}."
+    police = card_text((await bot.say(POLICE, "lägesbild")).cards[0])
+    assert since.format("1 nytt förslag och 1 genomförd samordnad tillsyn") in police
+    mhf_text = card_text((await bot.say(INSPECTOR, "lägesbild")).cards[0])
+    assert since.format("1 nytt förslag och 0 genomförda samordnade tillsyner") in mhf_text
+    # the channel's copy, as the scheduled post draws it: forum-wide only
+    async with bot.sessions() as session:
+        reports = ReportService(session, bot.settings, bot.clock)
+        meeting = await reports.picture_meeting()
+        assert meeting is not None and meeting.day == date(2026, 12, 9)
+        channel = card_text(await reports.compiled_card(Translator("sv"), meeting, None))
+    assert since.format("1 nytt förslag och 0 genomförda samordnade tillsyner") in channel

@@ -69,6 +69,7 @@ class CompiledView:
     personal: bool  # drawn for one member (offers their agency's form), else for the channel
     open: bool = True  # reports may still be submitted (the meeting has not begun)
     submitted: bool = False  # the reader's agency has submitted its report
+    since: str | None = None  # "Sedan förra mötet (…): 2 nya förslag och 1 genomförd samordnad tillsyn."
 
 
 def _input(t: Translator, key: str, value: str) -> dict[str, Any]:
@@ -135,6 +136,8 @@ def compiled_card(t: Translator, view: CompiledView, *, headline: str | None = N
     """The compiled picture: per agency what the reader may read, else only whether it reported."""
     body: list[dict[str, Any]] = [heading(headline or t("report.compiled.title", title=view.title))]
     body.append(text(view.when, subtle=True))
+    if view.since:
+        body.append(text(view.since))
     if not view.entries:
         body.append(text(t("report.compiled.no_agencies")))
     for entry in view.entries:

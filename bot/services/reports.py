@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import reports as cards
 from bot.cards.common import Card
+from bot.domain.followup import Level
 from bot.domain.identity import mask_personal_numbers
 from bot.domain.meetings import ReminderKind, downtime_policy
 from bot.domain.members import MemberView, Role
@@ -30,6 +31,7 @@ from bot.services.notices import NoticeService, Reach, track
 from bot.services.schedule import TaskHandler
 from bot.settings import Settings
 from bot.storage.audit import Audit
+from bot.storage.followup import FollowUp
 from bot.storage.membership import Agencies, Members
 from bot.storage.reports import ReportView, StaleReport, StatusReports, draft_fields
 from bot.storage.schedule import TaskView
@@ -86,6 +88,7 @@ class ReportService:
         self.settings = settings
         self.clock = clock
         self.meetings = MeetingService(session, settings, clock)
+        self.session = session
         self.repo = StatusReports(session)
         self.agencies = Agencies(session)
         self.members = Members(session)
@@ -264,6 +267,22 @@ class ReportService:
             personal=viewer is not None,
             open=self.open_for_reports(meeting),
             submitted=own_report is not None and own_report.submitted,
+            since=await self.since_last(t, meeting, viewer),
+        )
+
+    async def since_last(self, t: Translator, meeting: MeetingView, viewer: MemberView | None) -> str | None:
+        """The "sedan förra mötet" line: new proposals and joint inspections done since the meeting
+        before, as far as the reader may see (the channel: forum-wide ones). None for the first."""
+        previous = await self.meetings.repo.previous_held(meeting.starts_at)
+        if previous is None:
+            return None
+        level = Level() if viewer is None else Level(viewer.agency.id, viewer.id)
+        made, done = await FollowUp(self.session).since(level, previous.starts_at, meeting.starts_at)
+        return t(
+            "followup.since_last",
+            day=t.date_medium(previous.starts_at.astimezone(self.settings.zone).date()),
+            proposals=t.plural("followup.since.proposals", made),
+            inspections=t.plural("followup.since.inspections", done),
         )
 
     async def compiled_card(self, t: Translator, meeting: MeetingView, viewer: MemberView | None) -> Card:

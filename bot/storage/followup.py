@@ -76,6 +76,32 @@ class FollowUp:
         await self._meetings(figures, start, min(end, as_of))
         return figures
 
+    async def since(self, level: Level, start: datetime, end: datetime) -> tuple[int, int]:
+        """New proposals, and joint inspections done, from `start` to `end` (two meetings')."""
+        shared = cast(Proposal.shared_agency_ids, String).label("shared")
+        made = 0
+        for visibility, agency_id, shared_ids, count in await self._rows(
+            select(Proposal.visibility, Proposal.author_agency_id, shared, func.count())
+            .where(Proposal.created_at >= start, Proposal.created_at < end)
+            .group_by(Proposal.visibility, Proposal.author_agency_id, shared)
+        ):
+            if level.sees(audience_of(visibility, agency_id, shared_ids)):
+                made += count
+        parties = cast(Inspection.agency_ids, String).label("shared")
+        done = 0
+        for visibility, agency_id, shared_ids, count in await self._rows(
+            select(Inspection.visibility, Inspection.booker_agency_id, parties, func.count())
+            .where(
+                Inspection.starts_at >= start,
+                Inspection.starts_at < end,
+                Inspection.status == Status.DONE.value,
+            )
+            .group_by(Inspection.visibility, Inspection.booker_agency_id, parties)
+        ):
+            if level.sees(audience_of(visibility, agency_id, shared_ids)):
+                done += count
+        return made, done
+
     async def _rows(self, statement: Any) -> list[Any]:
         return list((await self.session.execute(statement)).all())
 
