@@ -19,3 +19,6 @@ done
 for database in sqlite postgresql; do
     "$python" bench/poll.py --database "$database"
 done
+for database in sqlite postgresql; do
+    "$python" bench/followup.py --database "$database"
+done

@@ -248,6 +248,57 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def retention(args: argparse.Namespace) -> int:
+    """What the retention rule would remove; with --remove DIGEST (the list's, as printed), remove
+    exactly that list, audited as the command line's doing."""
+    from bot.services.retention import Outcome, RetentionService
+    from bot.storage import db
+
+    settings = _settings()
+
+    async def work() -> int:
+        engine = db.create_engine(settings.database_url)
+        try:
+            async with db.unit_of_work(db.session_factory(engine)) as session:
+                service = RetentionService(session, settings)
+                if args.remove:
+                    result = await service.remove(
+                        args.remove, actor_id=None, actor_aad_id=None, by="command line"
+                    )
+                    if result.outcome is Outcome.REMOVED:
+                        print(f"Removed {result.removed} items; each removal is in the audit log.")
+                        return 0
+                    if result.outcome is Outcome.CHANGED:
+                        print(
+                            "forumbot: the list has changed since; nothing removed. List it again.",
+                            file=sys.stderr,
+                        )
+                        return 4
+                found = await service.candidates()
+                if found is None:
+                    print("No retention rule is set (FORUMBOT_RETENTION_MONTHS is 0).")
+                    return 0 if not args.remove else 2
+                print(
+                    f"Closed items older than {service.months} months (before {found.cutoff:%Y-%m-%d}): "
+                    f"{len(found.items)}."
+                )
+                for item in found.items:
+                    print(f"  {item.kind:<14} {item.label:<14} {item.at:%Y-%m-%d}")
+                if found.items:
+                    print(f"To remove exactly these: forumbot retention --remove {found.digest}")
+                return 0
+        finally:
+            await engine.dispose()
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return asyncio.run(work())
+    except (OSError, TimeoutError, SQLAlchemyError) as error:
+        print(_unreachable(error), file=sys.stderr)
+        return 3
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="forumbot", description="Forumbot, the Teams bot of Västerås myndighetsforum."
@@ -300,6 +351,16 @@ def parser() -> argparse.ArgumentParser:
         "--service-url", default="http://localhost:56150/_connector", help="the playground's Bot Connector"
     )
     demo_forum.set_defaults(func=demo)
+
+    keep = commands.add_parser(
+        "retention",
+        help="list, and remove once confirmed, what the retention rule covers",
+        description="List the closed items older than FORUMBOT_RETENTION_MONTHS. Nothing is removed "
+        "unless --remove is given the list's digest, as printed: then exactly that list is removed, "
+        "each removal audited. Public records may have to be kept: see the README.",
+    )
+    keep.add_argument("--remove", metavar="DIGEST", help="remove the list with this digest")
+    keep.set_defaults(func=retention)
 
     follow_up = commands.add_parser(
         "report",

@@ -193,6 +193,17 @@ class Settings(BaseSettings):
             "booking is shown as a warning on the booking card (0: never)."
         ),
     )
+    retention_months: int = Field(
+        default=36,
+        ge=0,
+        le=600,
+        validation_alias=AliasChoices("FORUMBOT_RETENTION_MONTHS"),
+        description=(
+            "Closed items (proposals, joint inspections, polls, status reports) older than this "
+            "many months are listed by `gallring` for an administrator to remove (0: no rule). "
+            "Nothing is removed without the administrator's confirmation."
+        ),
+    )
     turns_in_flight: int = Field(
         default=16,
         ge=1,

@@ -367,6 +367,7 @@ def test_help_rows_pair_the_swedish_phrasing_with_the_english_one() -> None:
             "inspektioner [månad:2026-12] [myndighet:POL] / inspections [month:…] [agency:…]"
         ),
         "help.cmd.our_inspections": "vår myndighets inspektioner / our inspections",
+        "help.cmd.retention": "gallring / retention",
         "help.cmd.followup": (
             "uppföljning [kvartal | förra månaden | Q3 2026 | …] / follow-up [quarter | last month | …]"
         ),

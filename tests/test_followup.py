@@ -25,7 +25,6 @@ from bot.services.reports import ReportService
 from bot.storage import db
 from bot.storage.models import (
     Agency,
-    Inspection,
     InspectionPart,
     Meeting,
     Member,
@@ -36,6 +35,7 @@ from bot.storage.models import (
     StatusReport,
 )
 from tests.conftest import COORDINATOR, INSPECTOR, POLICE, STRANGER, TAX
+from tests.support import rows
 from tests.support.harness import Harness, card_text
 from tests.support.teams import TeamsUser
 from tests.support.texts import EN, SV
@@ -68,43 +68,14 @@ async def seed(bot: Harness) -> None:
         mhf, pol, skv = agency["MHF"], agency["POL"], agency["SKV"]
         inspector, police, tax = (member[p.aad_object_id] for p in (INSPECTOR, POLICE, TAX))
 
-        def proposal(
-            n: int,
-            author: int,
-            agency_id: int,
-            visibility: str,
-            shared: list[int],
-            industry: str,
-            status: str,
-            made: datetime,
-        ) -> Proposal:
-            return Proposal(
-                number=f"F-2026-{n:04d}",
-                year=2026,
-                sequence=n,
-                author_id=author,
-                author_agency_id=agency_id,
-                business_name=f"Företag {n} AB",
-                org_number=None,
-                address="Storgatan 1",
-                industry=industry,
-                industry_other=None,
-                reason="Skäl",
-                agency_ids=[mhf],
-                urgency="normal",
-                visibility=visibility,
-                shared_agency_ids=shared,
-                status=status,
-                created_at=made,
-                updated_at=made,
-            )
-
         proposals = [
-            proposal(1, inspector, mhf, "forum", [], "restaurang", "planned", at(10, 1)),
-            proposal(2, inspector, mhf, "agency", [], "bygg", "rejected", at(10, 2)),
-            proposal(3, police, pol, "agencies", [mhf], "bygg", "withdrawn", at(10, 15)),
-            proposal(4, tax, skv, "agency", [], "bygg", "proposed", at(10, 20)),
-            proposal(5, inspector, mhf, "forum", [], "restaurang", "accepted", at(9, 20)),
+            rows.proposal("F-2026-0001", inspector, mhf, "planned", at(10, 1), industry="restaurang"),
+            rows.proposal("F-2026-0002", inspector, mhf, "rejected", at(10, 2), visibility="agency"),
+            rows.proposal(
+                "F-2026-0003", police, pol, "withdrawn", at(10, 15), visibility="agencies", shared=[mhf]
+            ),
+            rows.proposal("F-2026-0004", tax, skv, "proposed", at(10, 20), visibility="agency"),
+            rows.proposal("F-2026-0005", inspector, mhf, "accepted", at(9, 20), industry="restaurang"),
         ]
         session.add_all(proposals)
         await session.flush()
@@ -127,40 +98,23 @@ async def seed(bot: Harness) -> None:
                 )
             )
 
-        def inspection(
-            n: int,
-            proposal_id: int | None,
-            booker: int,
-            agency_id: int,
-            agencies: list[int],
-            visibility: str,
-            status: str,
-            starts: datetime,
-            made: datetime,
-        ) -> Inspection:
-            return Inspection(
-                number=f"T-2026-{n:04d}",
-                year=2026,
-                sequence=n,
-                proposal_id=proposal_id,
-                booked_by=booker,
-                booker_agency_id=agency_id,
-                business_name=f"Företag {n} AB",
-                address="Storgatan 1",
-                starts_at=starts,
-                ends_at=starts.replace(hour=starts.hour + 2),
-                lead_agency_id=agency_id,
-                agency_ids=agencies,
-                visibility=visibility,
-                shared_agency_ids=agencies,
-                status=status,
-                created_at=made,
-                updated_at=made,
-            )
-
-        i1 = inspection(1, p1.id, inspector, mhf, [mhf, pol], "forum", "done", at(11, 10, 9), at(10, 12))
-        i2 = inspection(2, p3.id, police, pol, [pol, skv], "agencies", "done", at(11, 20, 9), at(11, 1))
-        i3 = inspection(3, None, inspector, mhf, [mhf, pol], "forum", "cancelled", at(12, 1, 9), at(11, 5))
+        i1 = rows.inspection(
+            "T-2026-0001", p1.id, inspector, mhf, [mhf, pol], "done", at(11, 10, 9), at(10, 12)
+        )
+        i2 = rows.inspection(
+            "T-2026-0002",
+            p3.id,
+            police,
+            pol,
+            [pol, skv],
+            "done",
+            at(11, 20, 9),
+            at(11, 1),
+            visibility="agencies",
+        )
+        i3 = rows.inspection(
+            "T-2026-0003", None, inspector, mhf, [mhf, pol], "cancelled", at(12, 1, 9), at(11, 5)
+        )
         session.add_all([i1, i2, i3])
         await session.flush()
         for row, agency_id, findings, measures, shared in (
@@ -558,26 +512,7 @@ async def test_the_status_picture_says_what_happened_since_the_meeting_before(bo
         author = await session.scalar(
             select(Member.id).where(Member.aad_object_id == INSPECTOR.aad_object_id)
         )
-        session.add(
-            Proposal(
-                number="F-2026-0006",
-                year=2026,
-                sequence=6,
-                author_id=author,
-                author_agency_id=mhf,
-                business_name="Företag 6 AB",
-                address="Storgatan 6",
-                industry="bygg",
-                reason="Skäl",
-                agency_ids=[mhf],
-                urgency="normal",
-                visibility="forum",
-                shared_agency_ids=[],
-                status="proposed",
-                created_at=at(11, 15),
-                updated_at=at(11, 15),
-            )
-        )
+        session.add(rows.proposal("F-2026-0006", author, mhf, "proposed", at(11, 15)))
         await session.commit()
     # the next meeting is 9 December; the one before it was held 11 November: since then a new
     # forum-wide proposal (15 Nov) and POL's booking with SKV done (20 Nov), which MHF may not see

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from bot.dialogs import followup, help, inspections, meetings, membership, outbox, polls, proposals, reports
+from bot.dialogs import (
+    followup,
+    help,
+    inspections,
+    meetings,
+    membership,
+    outbox,
+    polls,
+    proposals,
+    reports,
+    retention,
+)
 from bot.dialogs.router import Router
 
 
 def build_router() -> Router:
     router = Router()
-    for module in (help, membership, proposals, meetings, reports, polls, inspections, followup, outbox):
+    for module in (
+        help,
+        membership,
+        proposals,
+        meetings,
+        reports,
+        polls,
+        inspections,
+        followup,
+        outbox,
+        retention,
+    ):
         module.register(router)
     return router
