@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.app import SchemaOutdated, create_app, prepare_database
     from bot.demo import DemoError, seed_demo
+    from bot.demo_history import has_history, seed_history
     from bot.storage import db
 
     settings = _settings()
@@ -46,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if not os.environ.get("FORUMBOT_PUBLIC_URL") and settings.public_url == DEVELOPMENT_PUBLIC_URL:
         # in development, links to files point at the port this process serves
         settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{args.port}"})
+    if args.history and not args.demo:
+        print("forumbot: --history goes with --demo", file=sys.stderr)
+        return 2
     if args.demo and settings.is_production:
         print("forumbot: --demo seeds invented members and is refused in production", file=sys.stderr)
         return 2
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
             if args.demo:  # the playground's users as members, its Forum channel as the forum's
                 async with db.unit_of_work(db.session_factory(engine)) as session:
                     print((await seed_demo(session, settings, args.demo_service_url)).summary(), flush=True)
+                    if args.history and not await has_history(session):
+                        print((await seed_history(session, settings)).summary(), flush=True)
         finally:
             await engine.dispose()
 
@@ -313,6 +319,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="seed a demo forum for Microsoft 365 Agents Playground: its users as members, "
         "its Forum channel as the forum channel (seeding again changes nothing)",
+    )
+    serve.add_argument(
+        "--history",
+        action="store_true",
+        help="with --demo: also a year of the demo forum's past, unless it has proposals already",
     )
     serve.add_argument(
         "--demo-service-url",

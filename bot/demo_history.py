@@ -95,6 +95,11 @@ async def _next(session: AsyncSession, model: Any, year: int) -> int:
     return int(await session.scalar(select(func.max(model.sequence)).where(model.year == year)) or 0)
 
 
+async def has_history(session: AsyncSession) -> bool:
+    """Whether the forum has a past already (any proposal)."""
+    return await session.scalar(select(Proposal.id).limit(1)) is not None
+
+
 async def seed_history(
     session: AsyncSession,
     settings: Settings,

@@ -204,3 +204,15 @@ def test_run_refuses_the_demo_in_production(
 ) -> None:
     assert run_cli(monkeypatch, tmp_path, "--demo", env="production") == 2
     assert "refused in production" in capsys.readouterr().err
+
+
+def test_run_with_demo_and_history_seeds_a_past_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(monkeypatch, tmp_path, "--demo", "--history") == 0
+    assert run_cli(monkeypatch, tmp_path, "--demo", "--history") == 0  # a restart adds no second year
+    with sqlite3.connect(tmp_path / "forumbot.db") as connection:
+        (proposals,) = connection.execute("SELECT count(*) FROM proposals").fetchone()
+    assert proposals == 140
+    assert capsys.readouterr().out.count("Demo history: 140 proposals") == 1
+    assert run_cli(monkeypatch, tmp_path, "--history") == 2  # only with --demo
