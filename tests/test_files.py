@@ -385,7 +385,7 @@ async def test_unicode_and_hostile_file_names_in_the_header(bot: Harness) -> Non
     anna = await add_member(bot.sessions, INSPECTOR)
     provided(
         bot,
-        "followup.xlsx",
+        "sample.xlsx",
         filename="Uppföljning kvartal 3 – Västerås.xlsx",
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
@@ -396,7 +396,7 @@ async def test_unicode_and_hostile_file_names_in_the_header(bot: Harness) -> Non
         media_type="text/csv; charset=utf-8",
     )
 
-    got = await fetch(bot, files_of(bot).link(anna, "followup.xlsx", 5, base_url=bot.url))
+    got = await fetch(bot, files_of(bot).link(anna, "sample.xlsx", 5, base_url=bot.url))
     assert got.status == 200
     assert got.headers["Content-Disposition"] == (
         'attachment; filename="Uppfoljning kvartal 3  Vasteras.xlsx"; '

@@ -23,6 +23,7 @@ from bot.i18n import Translator
 from bot.services.followup import CHART_SIZE
 from bot.services.reports import ReportService
 from bot.storage import db
+from bot.storage.membership import Members
 from bot.storage.models import (
     Agency,
     InspectionPart,
@@ -39,7 +40,7 @@ from tests.support import rows
 from tests.support.harness import Harness, card_text
 from tests.support.teams import TeamsUser
 from tests.support.texts import EN, SV
-from tests.test_files import fetch, path_of
+from tests.test_files import fetch, files_of, path_of
 from tests.test_proposals import forum as forum_with_tax
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday; this quarter is Q4 2026
@@ -528,3 +529,20 @@ async def test_the_status_picture_says_what_happened_since_the_meeting_before(bo
         assert meeting is not None and meeting.day == date(2026, 12, 9)
         channel = card_text(await reports.compiled_card(Translator("sv"), meeting, None))
     assert since.format("1 nytt förslag och 0 genomförda samordnade tillsyner") in channel
+
+
+async def test_a_files_link_gives_what_its_card_showed_and_a_forged_one_nothing(bot: Harness) -> None:
+    await forum(bot)
+    # the channel's card: its links (minted for the coordinator who asked) hold the forum's figures
+    channel = await ask(bot, COORDINATOR, where="channel")
+    comma = await fetch(bot, path_of(links(channel)[SV("followup.csv")]))
+    lines = list(csv.reader(io.StringIO(comma.body.decode("utf-8-sig")), delimiter=";"))
+    assert [SV("followup.fig.proposals_made"), "1"] in lines and SV("followup.scope.forum") in lines[1]
+    # a link signed for an item that is no period: not found, nothing served
+    async with bot.sessions() as session:
+        member = await Members(session).by_aad_id(INSPECTOR.aad_object_id)
+    assert member is not None
+    for item in (0, 12345, 2**62):
+        for kind in ("followup.xlsx", "followup.csv", "followup.png"):
+            got = await fetch(bot, path_of(files_of(bot).link(member, kind, item)))
+            assert got.status == 404, (kind, item)

@@ -388,7 +388,10 @@ def chart_png(t: Translator, report: Report, size: tuple[int, int] = CHART_SIZE)
             left.set_xticks(list(positions)[::step])
             left.set_xticklabels([_month_tick(t, m, len(months)) for m in months][::step])
             left.set_title(t("followup.chart.per_month"))
-            left.legend(frameon=False, loc="upper left")
+            # room above the tallest bar for the legend, in one row
+            tallest = max([*figures.proposals_per_month.values(), *figures.inspections_per_month.values(), 1])
+            left.set_ylim(0, tallest * 1.3 + 0.5)
+            left.legend(frameon=False, loc="upper left", ncols=2)
             left.yaxis.get_major_locator().set_params(integer=True)
 
             rows = report.table("findings_by_industry").rows[:6]
