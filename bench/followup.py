@@ -25,14 +25,18 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from _common import BENCH, DEFAULT_PG_ADMIN, ROOT, PostgresDatabase
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 PROPOSALS = 100_000
 INSPECTIONS = 20_000
 
 
-def settings_for(url: str):  # type: ignore[no-untyped-def]
+def settings_for(url: str) -> Settings:
     from bot.settings import load_settings
 
     return load_settings(database_url=url, env="development", admin_ids=[], allowed_tenants=[])
@@ -86,7 +90,9 @@ async def report(url: str) -> dict[str, float]:
     try:
         async with db.session_factory(engine)() as session:
             service = FollowUpService(session, settings)
-            await service.report(t, period, service.level_of_forum())  # warm: connection, imports
+            start = time.perf_counter()  # cold: the process's first report
+            forum = await service.report(t, period, service.level_of_forum())
+            figures_cold = time.perf_counter() - start
             start = time.perf_counter()
             forum = await service.report(t, period, service.level_of_forum())
             figures_forum = time.perf_counter() - start
@@ -102,6 +108,7 @@ async def report(url: str) -> dict[str, float]:
         await engine.dispose()
     made = forum.figures.proposals["made"]
     return {
+        "figures_cold_s": figures_cold,
         "figures_forum_s": figures_forum,
         "figures_agency_s": figures_agency,
         "files_s": files,
@@ -138,14 +145,14 @@ def measure(url: str) -> dict[str, float]:
     return result
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(asyncio.run(report(args.child))))
-        return
+        return 0
     with ExitStack() as stack:
         if args.database == "sqlite":
             folder = stack.enter_context(tempfile.TemporaryDirectory())
@@ -165,12 +172,15 @@ def main() -> None:
     for name, found in (("baseline (demo year)", baseline), ("large forum", large)):
         print(
             f"followup ({args.database}) {name}: {found['proposals_counted']:.0f} proposals in the year's "
-            f"forum-wide figures; figures {found['figures_forum_s'] * 1000:.0f} ms (forum), "
+            f"forum-wide figures; figures {found['figures_cold_s'] * 1000:.0f} ms (forum, first), "
+            f"{found['figures_forum_s'] * 1000:.0f} ms (forum, again), "
             f"{found['figures_agency_s'] * 1000:.0f} ms (one agency); "
             f"files {found['files_s'] * 1000:.0f} ms; "
             f"peak RSS {found['peak_rss_mb']:.0f} MB; whole process {found['process_s']:.1f} s"
         )
-    slowest = max(large["figures_forum_s"], large["figures_agency_s"]) + large["files_s"]
+    slowest = (
+        max(large["figures_cold_s"], large["figures_forum_s"], large["figures_agency_s"]) + large["files_s"]
+    )
     print(
         f"followup ({args.database}): large/baseline figures "
         f"{large['figures_forum_s'] / baseline['figures_forum_s']:.1f}x; "
@@ -178,6 +188,7 @@ def main() -> None:
         f"peak RSS {large['peak_rss_mb']:.0f} MB (target < 300 MB: "
         f"{'met' if large['peak_rss_mb'] < 300 else 'NOT met'})"
     )
+    return 0 if slowest < 2 and large["peak_rss_mb"] < 300 else 1  # a missed target fails the run
 
 
 if __name__ == "__main__":

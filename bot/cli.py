@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from datetime import date
 
 from bot import logs, telemetry
 from bot.settings import DEVELOPMENT_PUBLIC_URL, Settings, SettingsError, load_settings
@@ -175,9 +176,7 @@ def report(args: argparse.Namespace) -> int:
         key = str(error) if isinstance(error, PeriodError) else "followup.period.bad_date"
         print(f"forumbot: {t(key)}", file=sys.stderr)
         return 2
-    if (args.level[0] == "agency" and len(args.level) != 2) or (
-        args.level[0] == "forum" and len(args.level) != 1
-    ):
+    if args.level != ["forum"] and not (len(args.level) == 2 and args.level[0] == "agency"):
         print("forumbot: --level is `forum` or `agency CODE`", file=sys.stderr)
         return 2
 
@@ -237,7 +236,8 @@ def demo(args: argparse.Namespace) -> int:
             async with db.unit_of_work(db.session_factory(engine)) as session:
                 print((await seed_demo(session, settings, args.service_url)).summary(), flush=True)
                 if args.history:
-                    print((await seed_history(session, settings, seed=args.seed)).summary(), flush=True)
+                    made = await seed_history(session, settings, seed=args.seed, until=args.until)
+                    print(made.summary(), flush=True)
         finally:
             await engine.dispose()
 
@@ -305,6 +305,22 @@ def retention(args: argparse.Namespace) -> int:
         return 3
 
 
+def date_argument(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}") from None
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown user"
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="forumbot", description="Forumbot, the Teams bot of Västerås myndighetsforum."
@@ -358,6 +374,11 @@ def parser() -> argparse.ArgumentParser:
     )
     demo_forum.add_argument("--history", action="store_true", help="add a year of the forum's past")
     demo_forum.add_argument("--seed", type=int, default=2026, help="random seed of the history (2026)")
+    demo_forum.add_argument(
+        "--until",
+        type=date_argument,
+        help="the history's last day, YYYY-MM-DD (default: today); with the seed, it fixes the history",
+    )
     demo_forum.add_argument(
         "--service-url", default="http://localhost:56150/_connector", help="the playground's Bot Connector"
     )

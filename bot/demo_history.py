@@ -1,10 +1,11 @@
 """A demo forum's past (`forumbot demo --history`): a year of meetings with status reports and
 attendance, proposals through every state, joint inspections with outcomes, and quick polls.
 
-Everything is invented and reproducible from a seed: businesses are named "Demo…", organisation
-numbers begin 55999 (no real company has one; the check digit is valid), and the people are the
-demo's members. The rows are written in bulk, as the benchmark needs them by the hundred thousand
-(`scale`); their numbers (F-…, T-…) follow on from what is there.
+Everything is invented and reproducible from the seed and the last day: businesses are named
+"Demo…", organisation numbers begin 40 (an organisation number's first digit says what kind of
+organisation it is, and 4 is none; the check digit is valid), and the people are the demo's
+members. The rows are written in bulk, as the benchmark needs them by the hundred thousand; their
+numbers (F-…, T-…) follow on from what is there.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ class HistoryResult:
 
 
 def fictitious_org_number(rng: random.Random) -> str:
-    """A clearly invented organisation number with a valid check digit: 55999N-NNNC."""
-    digits = f"55999{rng.randrange(10_000):04d}"
+    """A clearly invented organisation number with a valid check digit: 40NNNN-NNNC. An
+    organisation number's first digit says what kind of organisation it is, and 4 is none."""
+    digits = f"40{rng.randrange(20, 100)}{rng.randrange(100_000):05d}"
     return f"{digits[:6]}-{digits[6:]}{luhn_check_digit(digits)}"
 
 
@@ -355,13 +357,15 @@ async def seed_history(
             )
     await _insert(session, InspectionPart, parts)
     result.inspections = len(inspection_ids)
-    # a proposal with a joint inspection is planned, or done once the inspection is
-    for later in ("planned", "done"):
-        booked = [
-            pid
-            for (pid, _), (_, status, _) in zip(chosen, part_plans, strict=True)
-            if (status == "done") == (later == "done") and status != "cancelled"
-        ]
+    # a proposal with a joint inspection is planned; done once the inspection is, and followed up
+    # once the forum has discussed the outcome (the older half)
+    later_of: dict[str, list[int]] = {"planned": [], "done": [], "followed_up": []}
+    for (pid, _), (_, status, starts) in zip(chosen, part_plans, strict=True):
+        if status == "confirmed":
+            later_of["planned"].append(pid)
+        elif status == "done":
+            later_of["followed_up" if starts < now - timedelta(days=60) else "done"].append(pid)
+    for later, booked in later_of.items():
         for start in range(0, len(booked), CHUNK):
             await session.execute(
                 update(Proposal).where(Proposal.id.in_(booked[start : start + CHUNK])).values(status=later)

@@ -19,8 +19,9 @@ from PIL import Image
 from sqlalchemy import func, select
 from stdnum.se import orgnr
 
+from bot.domain.followup import Level, parse_period
 from bot.i18n import Translator
-from bot.services.followup import CHART_SIZE
+from bot.services.followup import CHART_SIZE, FollowUpService
 from bot.services.reports import ReportService
 from bot.storage import db
 from bot.storage.membership import Members
@@ -250,7 +251,7 @@ FORUM_FIGURES = expected(
     median="40",
     meetings="2",
     reports="3",
-    coming="2",
+    coming="1",
 )
 
 
@@ -282,7 +283,7 @@ async def test_in_a_personal_chat_an_agency_counts_what_it_may_see(bot: Harness)
         median="40",
         meetings="2",
         reports="3",
-        coming="2",
+        coming="1",
     )
     police = await ask(bot, POLICE)
     assert figures(police) == expected(
@@ -296,7 +297,7 @@ async def test_in_a_personal_chat_an_agency_counts_what_it_may_see(bot: Harness)
         median="38",
         meetings="2",
         reports="3",
-        coming="2",
+        coming="1",
     )
     text = card_text(police)
     # its own unshared outcome and SKV's shared one (in POL's own booking) count for POL
@@ -430,6 +431,8 @@ async def test_a_bad_period_is_explained_and_strangers_are_refused(bot: Harness)
         ("uppföljning 2026-03-31 2026-01-01", "followup.period.backwards"),
         ("uppföljning 2020-01-01 2026-12-31", "followup.period.too_long"),
         ("uppföljning i förrgår", "followup.period.unknown"),
+        ("uppföljning 0001", "followup.period.years"),
+        ("uppföljning Q4 9999", "followup.period.bad_date"),
     ):
         response = await bot.say(INSPECTOR, words)
         assert response.texts == [SV(key)], (words, response.texts)
@@ -458,7 +461,9 @@ async def test_the_demo_history_is_a_reproducible_year_with_fictitious_businesse
     stored = []
     for name in ("one", "two"):
         url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
-        code, out, err = await run_cli("demo", "--history", "--seed", "7", database_url=url)
+        code, out, err = await run_cli(
+            "demo", "--history", "--seed", "7", "--until", "2026-06-30", database_url=url
+        )
         assert code == 0, err
         assert "Demo history: 140 proposals" in out
         engine = db.create_engine(url)
@@ -483,9 +488,18 @@ async def test_the_demo_history_is_a_reproducible_year_with_fictitious_businesse
         assert done and meetings and meetings >= 20
     assert stored[0] == stored[1]  # the same seed, the same year
     statuses = {row.status for row in stored[0]}
-    assert {"proposed", "accepted", "rejected", "withdrawn", "planned", "done"} <= statuses
+    assert {
+        "proposed",
+        "accepted",
+        "rejected",
+        "withdrawn",
+        "needs_info",
+        "planned",
+        "done",
+        "followed_up",
+    } <= statuses
     for row in stored[0]:
-        assert row.business_name.startswith("Demo ") and row.org_number.startswith("55999")
+        assert row.business_name.startswith("Demo ") and row.org_number.startswith("40")
         assert orgnr.is_valid(row.org_number)
     # and the follow-up has something to show
     code, _, err = await run_cli(
@@ -546,3 +560,71 @@ async def test_a_files_link_gives_what_its_card_showed_and_a_forged_one_nothing(
         for kind in ("followup.xlsx", "followup.csv", "followup.png"):
             got = await fetch(bot, path_of(files_of(bot).link(member, kind, item)))
             assert got.status == 404, (kind, item)
+
+
+def taking_part(card: dict[str, Any]) -> dict[str, str]:
+    """The card's "agencies in inspections done" rows."""
+    body = card["body"]
+    (index,) = [i for i, b in enumerate(body) if b.get("text") == f"**{SV('followup.card.taking_part')}**"]
+    return {fact["title"]: fact["value"] for fact in body[index + 1]["facts"]}
+
+
+async def test_a_narrower_proposal_and_an_unshared_outcome_stay_hidden_behind_a_wider_inspection(
+    bot: Harness,
+) -> None:
+    await forum(bot)
+    async with bot.sessions() as session:
+        agency = {a.code: a.id for a in await session.scalars(select(Agency))}
+        inspector = await session.scalar(
+            select(Member.id).where(Member.aad_object_id == INSPECTOR.aad_object_id)
+        )
+        assert inspector is not None
+        mhf, pol = agency["MHF"], agency["POL"]
+        # MHF's own proposal (only MHF may see it), booked as a forum-wide inspection with the police
+        p7 = rows.proposal(
+            "F-2026-0007", inspector, mhf, "planned", at(10, 1), visibility="agency", industry="spel"
+        )
+        session.add(p7)
+        await session.flush()
+        i4 = rows.inspection(
+            "T-2026-0004", p7.id, inspector, mhf, [mhf, pol], "done", at(11, 12, 9), at(10, 20)
+        )
+        session.add(i4)
+        await session.flush()
+        session.add_all(
+            [
+                InspectionPart(inspection_id=i4.id, agency_id=mhf, state="confirmed", outcome="done",
+                               findings=["livsmedelsbrister"], measures=[], outcome_shared=True),
+                # the police could not carry out their part, and keep that to themselves
+                InspectionPart(inspection_id=i4.id, agency_id=pol, state="confirmed", outcome="not_done",
+                               findings=[], measures=[], outcome_shared=False),
+            ]
+        )  # fmt: skip
+        await session.commit()
+    police_name = "Polisen – lokalpolisområde Västerås"
+    channel = await ask(bot, COORDINATOR, where="channel")
+    shown = figures(channel)
+    assert shown[SV("followup.fig.done")] == "2"
+    # the proposal's industry and its date stay hidden: no "Spel", and the median is I1's alone
+    assert shown[SV("followup.fig.median_days")] == "40"
+    text = card_text(channel)
+    assert "Spel" not in text
+    assert taking_part(channel)[police_name] == "2"  # confirmed: not whether they carried it out
+    chart_rows = await FollowUpReport.of(bot, Level())
+    assert ("Utan känd bransch", 1) in chart_rows
+    # MHF may see its own proposal: its industry and its 42 days count (median of 40 and 42)
+    mhf_card = await ask(bot, INSPECTOR)
+    assert figures(mhf_card)[SV("followup.fig.median_days")] == "41"
+    assert taking_part(mhf_card)[police_name] == "2"
+    # the police read their own outcome: they took part in I1 and I2, not in I4
+    assert taking_part(await ask(bot, POLICE))[police_name] == "2"
+
+
+class FollowUpReport:
+    @staticmethod
+    async def of(bot: Harness, level: Level) -> list[tuple[Any, ...]]:
+        """The findings-by-industry table of the report at `level`, this quarter."""
+        async with bot.sessions() as session:
+            service = FollowUpService(session, bot.settings, bot.clock)
+            report = await service.report(Translator("sv"), parse_period("kvartal", NOW.date()), level)
+        return report.table("findings_by_industry").rows

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 async def seed(bot: Harness) -> dict[str, int]:
-    """Old and closed: F-2023-0001 (rejected), F-2023-0002 (done) with T-2023-0001 (done), T-2023-0002
+    """Old and closed: F-2023-0001 (rejected), F-2023-0002 (followed up) with T-2023-0001 (done), T-2023-0002
     (cancelled, from scratch), a closed poll with its ballots, a status report of a meeting in
     2023. Kept: F-2023-0003 (open), F-2023-0004 (withdrawn, old) whose T-2025-0001 is recent,
     F-2025-0001 (rejected, recent)."""
@@ -56,7 +56,7 @@ async def seed(bot: Harness) -> dict[str, int]:
 
         made = {
             "rejected": proposal("F-2023-0001", "rejected", OLD),
-            "done": proposal("F-2023-0002", "done", OLD),
+            "done": proposal("F-2023-0002", "followed_up", OLD),
             "open": proposal("F-2023-0003", "proposed", OLD),
             "linked": proposal("F-2023-0004", "withdrawn", OLD),
             "recent": proposal("F-2025-0001", "rejected", RECENT),
@@ -178,7 +178,7 @@ async def test_an_administrator_sees_the_list_and_nothing_is_removed_without_con
         assert kept not in text
     assert SV("retention.kind.poll", count=1) in text and SV("retention.kind.status_report", count=1) in text
     assert SV("retention.public_records") in text
-    assert remove_button(card)["title"] == SV("retention.confirm", count=6)
+    assert remove_button(card)["title"] == SV.plural("retention.confirm", 6)
     assert await numbers(bot) == EVERYTHING
 
 
@@ -186,7 +186,7 @@ async def test_confirming_removes_exactly_the_list_and_audits_each(bot: Harness)
     await forum(bot)
     card = (await bot.say(ADMIN, "gallring")).cards[0]
     response = await bot.submit(ADMIN, remove_button(card)["data"], reply_to_id="retention-card")
-    assert SV("retention.removed", count=6) in response.texts
+    assert SV.plural("retention.removed", 6) in response.texts
     (updated,) = response.updated_cards
     assert SV("retention.nothing") in card_text(updated)
     assert await numbers(bot) == KEPT
@@ -222,7 +222,7 @@ async def test_a_list_that_changed_since_is_shown_again_and_nothing_is_removed(b
     response = await bot.submit(ADMIN, remove_button(card)["data"], reply_to_id="retention-card")
     (shown,) = response.updated_cards
     assert SV("retention.changed") in card_text(shown) and "F-2023-0003" in card_text(shown)
-    assert remove_button(shown)["title"] == SV("retention.confirm", count=7)
+    assert remove_button(shown)["title"] == SV.plural("retention.confirm", 7)
     assert await numbers(bot) == EVERYTHING
 
 

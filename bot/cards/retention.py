@@ -49,7 +49,7 @@ def retention_card(t: Translator, view: RetentionView, *, headline: str | None =
     body.append(text(t("retention.public_records"), subtle=True))
     actions = [
         submit(
-            t("retention.confirm", count=view.total), "retention.remove", "destructive", digest=view.digest
+            t.plural("retention.confirm", view.total), "retention.remove", "destructive", digest=view.digest
         ),
         cancel_button(t("common.cancel")),
     ]

@@ -7,13 +7,14 @@ period before and after, in place.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from pydantic import Field
 
 from bot.cards.followup import FollowUpCardView, followup_card
 from bot.dialogs.router import Access, Ctx, Router, SubmitData
-from bot.domain.followup import Period, PeriodError, parse_period
+from bot.domain.followup import FIRST_YEAR, Period, PeriodError, parse_period
 from bot.services.followup import (
     CSV_KIND,
     PNG_KIND,
@@ -63,8 +64,10 @@ def register(router: Router) -> None:
 
 async def followup_view(ctx: Ctx, service: FollowUpService, period: Period, *, forum: bool) -> dict:
     report = await service.report(ctx.t, period, service.level_of(ctx.me, forum=forum))
+    before = period.previous()
     files = links(ctx.files, ctx.me, period, forum=forum) if ctx.files is not None else {}
-    chart = data_uri(chart_png(ctx.t, report)) or files.get(PNG_KIND)
+    # drawn in a worker thread: the event loop goes on serving others meanwhile
+    chart = data_uri(await asyncio.to_thread(chart_png, ctx.t, report)) or files.get(PNG_KIND)
     view = FollowUpCardView(
         title=report.title,
         scope=report.scope,
@@ -75,7 +78,7 @@ async def followup_view(ctx: Ctx, service: FollowUpService, period: Period, *, f
         chart_url=chart,
         files={"excel": files[XLSX_KIND], "csv": files[CSV_KIND], "png": files[PNG_KIND]} if files else {},
         minutes=ctx.settings.file_link_minutes,
-        previous=None if forum else {"period": period.previous().as_id()},
+        previous=None if forum or before.start.year < FIRST_YEAR else {"period": before.as_id()},
         next=None
         if forum or period.following().start > service.today()
         else {"period": period.following().as_id()},

@@ -66,4 +66,4 @@ def register(router: Router) -> None:
             ctx.replace_card(
                 retention_card(ctx.t, view_of(ctx, service, Candidates(result.candidates.cutoff)))
             )
-            ctx.say(ctx.t("retention.removed", count=result.removed))
+            ctx.say(ctx.t.plural("retention.removed", result.removed))

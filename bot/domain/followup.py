@@ -19,6 +19,7 @@ from enum import StrEnum
 from bot.domain.visibility import Audience, Viewer, Visibility, can_see
 
 MAX_DAYS = 5 * 366 + 1  # a report covers at most five years
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a period may fall in
 NO_INDUSTRY = ""  # an inspection booked from scratch: no proposal, so no industry
 
 
@@ -80,10 +81,21 @@ class Period:
         kind = list(PeriodKind)[value & 3]
         value >>= 2
         end, start = value & ((1 << 21) - 1), value >> 21
+        if not (_ORDINALS[0] <= start <= end <= _ORDINALS[1]):
+            raise ValueError("not a period")
         period = cls(date.fromordinal(start), date.fromordinal(end), kind)
-        if period.end < period.start or period.days > MAX_DAYS:
+        if period.days > MAX_DAYS:
             raise ValueError("not a period")
         return period
+
+
+_ORDINALS = (date(FIRST_YEAR, 1, 1).toordinal(), date(LAST_YEAR, 12, 31).toordinal())
+
+
+def _in_range(period: Period) -> Period:
+    if period.start.year < FIRST_YEAR or period.end.year > LAST_YEAR:
+        raise PeriodError("followup.period.years")
+    return period
 
 
 def month_of(day: date) -> Period:
@@ -137,7 +149,10 @@ def parse_period(text: str, today: date) -> Period:
     quarter; `denna månad`, `förra månaden`, `kvartal`, `förra kvartalet`, `i år`, `förra året`
     (or the English); `Q3 2026` (or `K3`, `Q3` this year); `2026-05`; `2026`; or two dates
     `2026-01-01 – 2026-03-31`. Raises PeriodError with a message key."""
-    words = " ".join(text.strip().lower().split())
+    return _in_range(_parse(" ".join(text.strip().lower().split()), today))
+
+
+def _parse(words: str, today: date) -> Period:
     if not words:
         return quarter_of(today)
     for kind, phrases in _WORDS.items():
@@ -166,9 +181,9 @@ def parse_period(text: str, today: date) -> Period:
             if period.days > MAX_DAYS:
                 raise PeriodError("followup.period.too_long")
             return period
-    except ValueError as error:  # a month 13, a 30 February, a year 0
-        if isinstance(error, PeriodError):
-            raise
+    except PeriodError:
+        raise
+    except (ValueError, OverflowError):  # a month 13, a 30 February, a year 0 or 10000
         raise PeriodError("followup.period.bad_date") from None
     raise PeriodError("followup.period.unknown")
 
@@ -177,7 +192,7 @@ def check_range(start: date, end: date) -> Period:
     """A period from two dates (the command line's --from and --to)."""
     if end < start:
         raise PeriodError("followup.period.backwards")
-    period = Period(start, end)
+    period = _in_range(Period(start, end))
     if period.days > MAX_DAYS:
         raise PeriodError("followup.period.too_long")
     return period

@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 
 Provider = Callable[[AsyncSession, MemberView, int], Awaitable[FileContent | None]]
 """`provider(session, member, item_id)`: the file as `member` may see it, or None when there is
-no such item or the member may not see it. Runs inside the download's unit of work (on SQLite
-holding the write lock), so it reads what it needs and renders without network calls."""
+no such item or the member may not see it. Runs in a read-only transaction (nothing it writes is
+kept) and renders without network calls."""
 
 Clock = Callable[[], datetime]
 
@@ -146,7 +146,9 @@ class FileService:
         if provider is None:
             log.info("file link for kind %r, which nothing provides", claims.kind)
             return Download(DownloadResult.NOT_FOUND)
-        async with unit_of_work(self._sessions) as session:
+        # read in a transaction of its own, which on SQLite leaves the write lock to the turns
+        # (a year's follow-up takes a while to count); then the download is audited
+        async with self._sessions() as session:
             member = await Members(session).by_id(claims.member_id)
             if member is None or not member.approved:
                 log.info("file link of member %s, who is not an approved member", claims.member_id)
@@ -154,7 +156,8 @@ class FileService:
             file = await provider(session, member, claims.item_id)
             if file is None:
                 return Download(DownloadResult.NOT_FOUND)
-            if record:
+        if record:
+            async with unit_of_work(self._sessions) as session:
                 await Audit(session).record(
                     DOWNLOADED,
                     claims.kind,

@@ -9,6 +9,7 @@ every member may see: asked in the forum channel, or --level forum).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -111,7 +112,7 @@ class FollowUpService:
 
     async def report(self, t: Translator, period: Period, level: Level) -> Report:
         figures = await FollowUp(self.session).figures(period, level, self.settings.zone, self.clock())
-        agencies = {a.id: a for a in await self.agencies.active()}
+        agencies = {a.id: a for a in await self.agencies.every()}
         industries = {e.code: e.name(t.language) for e in self.settings.industries}
 
         def agency(agency_id: int) -> str:
@@ -146,10 +147,10 @@ class FollowUpService:
         report = await self.report(t, period, self.level_of(member, forum=forum))
         name = t("followup.filename", start=period.start.isoformat(), end=period.end.isoformat())
         if kind == XLSX_KIND:
-            return FileContent(f"{name}.xlsx", XLSX_TYPE, xlsx(report))
+            return FileContent(f"{name}.xlsx", XLSX_TYPE, await asyncio.to_thread(xlsx, report))
         if kind == CSV_KIND:
             return FileContent(f"{name}.csv", "text/csv; charset=utf-8", csv_bytes(t, report))
-        return FileContent(f"{name}.png", "image/png", chart_png(t, report))
+        return FileContent(f"{name}.png", "image/png", await asyncio.to_thread(chart_png, t, report))
 
 
 def item_id(period: Period, *, forum: bool) -> int:
@@ -179,7 +180,7 @@ def tables(
     decisions = tuple(t(f"followup.col.{column}") for column in DECISION_COLUMNS)
     meetings = figures.meetings
     reports = sum(len(m.reported) for m in meetings)
-    coming = [m.coming for m in meetings if m.coming]
+    coming = [m.coming for m in meetings]
     summary: list[tuple[Value, ...]] = [
         (t("followup.fig.proposals_made"), figures.proposals["made"]),
         (t("followup.fig.accepted"), figures.proposals["accepted"]),
@@ -354,57 +355,55 @@ def csv_value(t: Translator, value: Value) -> str:
 def chart_png(t: Translator, report: Report, size: tuple[int, int] = CHART_SIZE) -> bytes:
     """Proposals and inspections done per month, beside findings by industry: no names of
     people, only counts. A PNG of `size` pixels, with a palette of few colours (small enough
-    to travel in the card)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    to travel in the card). Drawn on a figure of its own, without pyplot's global state, so that
+    it may run in a worker thread."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from PIL import Image
 
     figures = report.figures
     months = figures.period.months()
-    with pyplot.rc_context({"axes.spines.top": False, "axes.spines.right": False, "font.size": 9}):
-        figure, (left, right) = pyplot.subplots(
-            1, 2, figsize=(size[0] / CHART_DPI, size[1] / CHART_DPI), dpi=CHART_DPI, width_ratios=(3, 2)
-        )
-        try:
-            positions = range(len(months))
-            width = 0.4
-            left.bar(
-                [p - width / 2 for p in positions],
-                [figures.proposals_per_month[m] for m in months],
-                width,
-                label=t("followup.chart.proposals"),
-                color="#4f6bed",
-            )
-            left.bar(
-                [p + width / 2 for p in positions],
-                [figures.inspections_per_month[m] for m in months],
-                width,
-                label=t("followup.chart.inspections"),
-                color="#e3008c",
-            )
-            step = max(1, len(months) // 12)
-            left.set_xticks(list(positions)[::step])
-            left.set_xticklabels([_month_tick(t, m, len(months)) for m in months][::step])
-            left.set_title(t("followup.chart.per_month"))
-            # room above the tallest bar for the legend, in one row
-            tallest = max([*figures.proposals_per_month.values(), *figures.inspections_per_month.values(), 1])
-            left.set_ylim(0, tallest * 1.3 + 0.5)
-            left.legend(frameon=False, loc="upper left", ncols=2)
-            left.yaxis.get_major_locator().set_params(integer=True)
+    figure = Figure(figsize=(size[0] / CHART_DPI, size[1] / CHART_DPI), dpi=CHART_DPI)
+    canvas = FigureCanvasAgg(figure)
+    left, right = figure.subplots(1, 2, width_ratios=(3, 2))
+    for axes in (left, right):
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.tick_params(labelsize=8)
+    positions = range(len(months))
+    width = 0.4
+    left.bar(
+        [p - width / 2 for p in positions],
+        [figures.proposals_per_month[m] for m in months],
+        width,
+        label=t("followup.chart.proposals"),
+        color="#4f6bed",
+    )
+    left.bar(
+        [p + width / 2 for p in positions],
+        [figures.inspections_per_month[m] for m in months],
+        width,
+        label=t("followup.chart.inspections"),
+        color="#e3008c",
+    )
+    step = max(1, len(months) // 12)
+    left.set_xticks(list(positions)[::step])
+    left.set_xticklabels([_month_tick(t, m, len(months)) for m in months][::step])
+    left.set_title(t("followup.chart.per_month"), fontsize=9)
+    # room above the tallest bar for the legend, in one row
+    tallest = max([*figures.proposals_per_month.values(), *figures.inspections_per_month.values(), 1])
+    left.set_ylim(0, tallest * 1.3 + 0.5)
+    left.legend(frameon=False, loc="upper left", ncols=2, fontsize=8)
+    left.yaxis.get_major_locator().set_params(integer=True)
 
-            rows = report.table("findings_by_industry").rows[:6]
-            names = [_short(str(row[0])) for row in rows][::-1]
-            counts = [_count(row[1]) for row in rows][::-1]
-            right.barh(names or [t("followup.chart.none")], counts or [0], color="#13a10e")
-            right.set_title(t("followup.chart.findings"))
-            right.xaxis.get_major_locator().set_params(integer=True)
-            figure.tight_layout()
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=CHART_DPI)
-        finally:
-            pyplot.close(figure)
+    rows = report.table("findings_by_industry").rows[:6]
+    names = [_short(str(row[0])) for row in rows][::-1]
+    counts = [_count(row[1]) for row in rows][::-1]
+    right.barh(names or [t("followup.chart.none")], counts or [0], color="#13a10e")
+    right.set_title(t("followup.chart.findings"), fontsize=9)
+    right.xaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    canvas.print_png(buffer)
     image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     if image.size != size:
         image = image.resize(size)
@@ -416,7 +415,12 @@ def chart_png(t: Translator, report: Report, size: tuple[int, int] = CHART_SIZE)
 def _month_tick(t: Translator, month: date, count: int) -> str:
     from babel.dates import format_date
 
-    return format_date(month, "MMM" if count <= 12 else "MMM yy", locale=t.locale).rstrip(".")
+    # a year's twelve months by their short names; more by their first letter and the year's start
+    if count <= 6:
+        return format_date(month, "MMM", locale=t.locale).rstrip(".")
+    if count <= 12:
+        return format_date(month, "MMMMM", locale=t.locale)
+    return format_date(month, "MMM yy", locale=t.locale).rstrip(".") if month.month == 1 else ""
 
 
 def _count(value: Value) -> int:

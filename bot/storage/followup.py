@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, String, case, cast, distinct, func, select
+from sqlalchemy import ColumnElement, Integer, String, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.followup import Figures, Level, MeetingFigures, Period, audience_of, split_kinds
+from bot.domain.followup import NO_INDUSTRY, Figures, Level, MeetingFigures, Period, audience_of, split_kinds
 from bot.domain.inspections import PartState, Status
 from bot.domain.meetings import MeetingStatus
 from bot.domain.polls import Attendance, PollKind
@@ -137,30 +137,34 @@ class FollowUp:
             figures.proposals_per_month[months[index]] += count
 
     async def _decisions(self, figures: Figures, level: Level, start: datetime, end: datetime) -> None:
-        shared = cast(Proposal.shared_agency_ids, String).label("shared")
-        statement = (
-            select(
-                Proposal.visibility,
-                Proposal.author_agency_id,
-                shared,
-                Proposal.industry,
-                ProposalEvent.to_status,
-                func.count(distinct(ProposalEvent.proposal_id)),
-            )
-            .join(Proposal, Proposal.id == ProposalEvent.proposal_id)
+        """Each proposal decided in the period counts once, by its last decision in it."""
+        decided = (
+            select(func.max(ProposalEvent.id).label("last"))
             .where(
                 ProposalEvent.at >= start,
                 ProposalEvent.at < end,
                 ProposalEvent.to_status.in_([s.value for s in DECISIONS]),
-                ProposalEvent.from_status != ProposalEvent.to_status,
+                or_(
+                    ProposalEvent.from_status.is_(None), ProposalEvent.from_status != ProposalEvent.to_status
+                ),
             )
-            .group_by(
-                Proposal.visibility,
-                Proposal.author_agency_id,
-                shared,
-                Proposal.industry,
-                ProposalEvent.to_status,
-            )
+            .group_by(ProposalEvent.proposal_id)
+            .subquery()
+        )
+        shared = cast(Proposal.shared_agency_ids, String).label("shared")
+        keys = (
+            Proposal.visibility,
+            Proposal.author_agency_id,
+            shared,
+            Proposal.industry,
+            ProposalEvent.to_status,
+        )
+        statement = (
+            select(*keys, func.count())
+            .select_from(decided)
+            .join(ProposalEvent, ProposalEvent.id == decided.c.last)
+            .join(Proposal, Proposal.id == ProposalEvent.proposal_id)
+            .group_by(*keys)
         )
         for visibility, agency_id, shared_ids, industry, status, count in await self._rows(statement):
             if not level.sees(audience_of(visibility, agency_id, shared_ids)):
@@ -211,19 +215,41 @@ class FollowUp:
                 if status == Status.DONE:
                     figures.inspections_per_month[months[index]] += count
 
+        # from a proposal to its inspection: both must be visible (a proposal may be narrower)
         days = _days_between(self.session, Inspection.starts_at, Proposal.created_at).label("days")
+        proposal_shared = cast(Proposal.shared_agency_ids, String).label("proposal_shared")
+        keys = (
+            Inspection.visibility,
+            Inspection.booker_agency_id,
+            shared,
+            Proposal.visibility,
+            Proposal.author_agency_id,
+            proposal_shared,
+            days,
+        )
         waited = (
-            select(Inspection.visibility, Inspection.booker_agency_id, shared, days, func.count())
+            select(*keys, func.count())
             .join(Proposal, Proposal.id == Inspection.proposal_id)
             .where(
                 Inspection.starts_at >= start,
                 Inspection.starts_at < end,
                 Inspection.status == Status.DONE.value,
             )
-            .group_by(Inspection.visibility, Inspection.booker_agency_id, shared, days)
+            .group_by(*keys)
         )
-        for visibility, agency_id, shared_ids, whole_days, count in await self._rows(waited):
-            if level.sees(audience_of(visibility, agency_id, shared_ids)):
+        for (
+            visibility,
+            agency_id,
+            shared_ids,
+            p_vis,
+            p_agency,
+            p_shared,
+            whole_days,
+            count,
+        ) in await self._rows(waited):
+            if level.sees(audience_of(visibility, agency_id, shared_ids)) and level.sees(
+                audience_of(p_vis, p_agency, p_shared)
+            ):
                 figures.days_to_inspection[max(0, int(whole_days))] += count
 
     async def _outcomes(self, figures: Figures, level: Level, start: datetime, end: datetime) -> None:
@@ -235,6 +261,9 @@ class FollowUp:
             Inspection.booker_agency_id,
             shared,
             Proposal.industry,
+            Proposal.visibility,
+            Proposal.author_agency_id,
+            cast(Proposal.shared_agency_ids, String).label("proposal_shared"),
             InspectionPart.agency_id,
             InspectionPart.state,
             InspectionPart.outcome,
@@ -254,19 +283,30 @@ class FollowUp:
             .group_by(*keys)
         )
         rows = await self._rows(statement)
-        for visibility, booker, shared_ids, industry, agency_id, state, outcome, out_shared, f, m, n in rows:
+        for row in rows:
+            (visibility, booker, shared_ids, industry, p_vis, p_agency, p_shared) = row[:7]
+            agency_id, state, outcome, out_shared, found, measured, n = row[7:]
             audience = audience_of(visibility, booker, shared_ids)
             if not level.sees(audience):
                 continue
-            took_part = outcome == "done" or (outcome is None and state == PartState.CONFIRMED)
+            readable = outcome is not None and level.reads_outcome(audience, agency_id, bool(out_shared))
+            # who took part: by its own outcome where the level may read it; else only by what the
+            # inspection's card shows everyone (confirmed, or an outcome recorded), never its value
+            if readable:
+                took_part = outcome == "done"
+            else:
+                took_part = state == PartState.CONFIRMED or outcome is not None
             if took_part:
                 figures.taking_part[agency_id] += n
-            if outcome is None or not level.reads_outcome(audience, agency_id, bool(out_shared)):
+            if not readable:
                 continue
-            for kind in split_kinds(f):
+            # the industry is the proposal's, where the level may see the proposal
+            if industry is not None and not level.sees(audience_of(p_vis, p_agency, p_shared)):
+                industry = None
+            for kind in split_kinds(found):
                 figures.findings[kind] += n
-                figures.findings_by_industry[industry or ""] += n
-            for kind in split_kinds(m):
+                figures.findings_by_industry[industry or NO_INDUSTRY] += n
+            for kind in split_kinds(measured):
                 figures.measures[kind] += n
 
     async def _meetings(self, figures: Figures, start: datetime, end: datetime) -> None:

@@ -51,6 +51,11 @@ class Agencies:
         rows = await self.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id))
         return [agency_view(row) for row in rows]
 
+    async def every(self) -> list[AgencyView]:
+        """Every agency, those no longer active too (their past counts)."""
+        rows = await self.session.scalars(select(Agency).order_by(Agency.id))
+        return [agency_view(row) for row in rows]
+
     async def by_code(self, code: str) -> AgencyView | None:
         row = await self.session.scalar(
             select(Agency).where(func.lower(Agency.code) == code.lower(), Agency.active.is_(True))

@@ -1,6 +1,6 @@
 """Retention: the closed items a rule of N months would remove, and their removal.
 
-Closed means: a proposal rejected, withdrawn, done or followed up, last changed before the cut-off,
+Closed means: a proposal rejected, withdrawn or followed up, last changed before the cut-off,
 and with no joint inspection that is not itself to be removed; a joint inspection done or cancelled,
 that took place (and last changed) before it; a poll closed before it; a status report of a meeting
 held before it. Removing an item removes what belongs to it alone (its history, parts, options,
@@ -41,7 +41,6 @@ REPORT_ITEM = "status_report"
 CLOSED_PROPOSALS = (
     ProposalStatus.REJECTED.value,
     ProposalStatus.WITHDRAWN.value,
-    ProposalStatus.DONE.value,
     ProposalStatus.FOLLOWED_UP.value,
 )
 CLOSED_INSPECTIONS = (InspectionStatus.DONE.value, InspectionStatus.CANCELLED.value)
