@@ -20,10 +20,13 @@ from sqlalchemy import func, select
 from stdnum.se import orgnr
 
 from bot.domain.followup import Level, parse_period
+from bot.domain.inspections import inspection_audience
+from bot.domain.visibility import Audience
 from bot.i18n import Translator
 from bot.services.followup import CHART_SIZE, FollowUpService
 from bot.services.reports import ReportService
 from bot.storage import db
+from bot.storage.followup import FollowUp
 from bot.storage.membership import Members
 from bot.storage.models import (
     Agency,
@@ -628,3 +631,47 @@ class FollowUpReport:
             service = FollowUpService(session, bot.settings, bot.clock)
             report = await service.report(Translator("sv"), parse_period("kvartal", NOW.date()), level)
         return report.table("findings_by_industry").rows
+
+
+async def test_the_databases_visibility_rule_is_can_see(bot: Harness) -> None:
+    """Every kind of audience a proposal or an inspection can have, counted by SQL for each level,
+    agrees with bot.domain.visibility.can_see (through Level.sees)."""
+    bot.clock.moment = NOW
+    await forum_with_tax(bot)
+    audiences: list[tuple[str, int, list[int]]] = []
+    async with bot.sessions() as session:
+        agency = {a.code: a.id for a in await session.scalars(select(Agency))}
+        author = await session.scalar(
+            select(Member.id).where(Member.aad_object_id == INSPECTOR.aad_object_id)
+        )
+        assert author is not None
+        mhf, pol, skv = agency["MHF"], agency["POL"], agency["SKV"]
+        number = 0
+        for visibility in ("agency", "agencies", "forum"):
+            for owner in (mhf, pol, skv):
+                for shared in ([], [pol], [mhf, skv], [pol, skv]):
+                    number += 1
+                    audiences.append((visibility, owner, shared))
+                    session.add(
+                        rows.proposal(f"F-2026-{number:04d}", author, owner, "proposed", at(10, 5),
+                                      visibility=visibility, shared=shared)
+                    )  # fmt: skip
+                    if visibility != "agency":  # an inspection is forum-wide or its agencies'
+                        parties = sorted({owner, *shared})
+                        session.add(
+                            rows.inspection(f"T-2026-{number:04d}", None, author, owner, parties, "done",
+                                            at(10, 6), at(10, 1), visibility=visibility)
+                        )  # fmt: skip
+        await session.commit()
+    levels = [Level(), *(Level(agency[code]) for code in ("MHF", "POL", "SKV", "AV"))]
+    async with bot.sessions() as session:
+        for level in levels:
+            made, done = await FollowUp(session).since(level, at(10, 1), at(10, 31))
+            expected_made = sum(level.sees(Audience.of(v, owner, shared)) for v, owner, shared in audiences)
+            expected_done = sum(
+                level.sees(inspection_audience(v, owner, {owner, *shared}))
+                for v, owner, shared in audiences
+                if v != "agency"
+            )
+            assert (made, done) == (expected_made, expected_done), level
+    assert (expected_made, expected_done) == (12, 12)  # the last level, AV: only the forum-wide ones

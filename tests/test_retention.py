@@ -200,7 +200,7 @@ async def test_confirming_removes_exactly_the_list_and_audits_each(bot: Harness)
         ("inspection", "T-2023-0002"),
         ("proposal", "F-2023-0001"),
         ("proposal", "F-2023-0002"),
-        ("status_report", "2023-05-09"),
+        ("status_report", "2023-05-09 MHF"),
     ]
     assert [a.details["label"][:1] for a in audited if a.item_type == "poll"] == ["#"]
     assert all(a.details["rule_months"] == 36 and a.actor_aad_id == ADMIN.aad_object_id for a in audited)

@@ -1,14 +1,12 @@
 """Follow-up: the period a report covers, the figures it holds, and the rules that count them.
 
-A report counts only what its reader may see. The database groups the rows (bot.storage.followup)
-by what decides who may see them (visibility, the sharing agency, the agencies shared with) as well
-as by what is counted, so that a report reads a few hundred grouped rows whatever the forum's size;
-`Level` then keeps the groups its reader may see, with `can_see` as everywhere else.
+A report counts only what its level may see (`Level`: an agency's members', or every member's).
+The database counts (bot.storage.followup), with the visibility rule stated in SQL; `Level.sees`
+is the same rule through `can_see`, against which the tests hold the SQL.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -218,22 +216,6 @@ class Level:
             return audience.visibility is Visibility.FORUM
         return can_see(Viewer(self.member_id, self.agency_id, True), audience)
 
-    def reads_outcome(self, audience: Audience, part_agency_id: int, shared: bool) -> bool:
-        """An agency's outcome of an inspection: its own members read it; the others, when the
-        agency shared it and they may see the inspection."""
-        if self.agency_id is not None and self.agency_id == part_agency_id:
-            return True
-        return shared and self.sees(audience)
-
-
-def audience_of(visibility: str, agency_id: int, shared: str | None) -> Audience:
-    """An audience from a grouped row: `shared` is the JSON list of agency ids, as stored."""
-    try:
-        ids = json.loads(shared) if shared else []
-    except ValueError:
-        ids = []
-    return Audience.of(visibility, agency_id, [int(x) for x in ids] if isinstance(ids, list) else [])
-
 
 # The figures -------------------------------------------------------------------------------------
 
@@ -272,16 +254,6 @@ class Figures:
     def meetings_held(self) -> int:
         return len(self.meetings)
 
-    def reporting_agencies(self) -> Counter[int]:
-        """Agency -> the meetings it reported its status before."""
-        counted: Counter[int] = Counter()
-        for meeting in self.meetings:
-            counted.update(meeting.reported)
-        return counted
-
-    def count(self, table: Mapping[str, Counter[str]] | Mapping[int, Counter[str]]) -> int:
-        return sum(sum(row.values()) for row in table.values())
-
 
 @dataclass(frozen=True)
 class MeetingFigures:
@@ -310,12 +282,3 @@ def median(histogram: Mapping[int, int]) -> float | None:
     if total % 2:
         return float(at(total // 2))
     return (at(total // 2 - 1) + at(total // 2)) / 2
-
-
-def split_kinds(stored: str | None) -> list[str]:
-    """The findings or measures in a stored JSON list (as the database gives it back as text)."""
-    try:
-        found = json.loads(stored) if stored else []
-    except ValueError:
-        return []
-    return [str(kind) for kind in found] if isinstance(found, list) else []

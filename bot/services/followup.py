@@ -398,9 +398,13 @@ def chart_png(t: Translator, report: Report, size: tuple[int, int] = CHART_SIZE)
     rows = report.table("findings_by_industry").rows[:6]
     names = [_short(str(row[0])) for row in rows][::-1]
     counts = [_count(row[1]) for row in rows][::-1]
-    right.barh(names or [t("followup.chart.none")], counts or [0], color="#13a10e")
     right.set_title(t("followup.chart.findings"), fontsize=9)
-    right.xaxis.get_major_locator().set_params(integer=True)
+    if counts:
+        right.barh(names, counts, color="#13a10e")
+        right.xaxis.get_major_locator().set_params(integer=True)
+    else:  # nothing found (or nothing this reader may see): say so, without an empty scale
+        right.set_axis_off()
+        right.text(0.5, 0.5, t("followup.chart.none"), ha="center", va="center", fontsize=9, color="#605e5c")
     figure.tight_layout()
     buffer = io.BytesIO()
     canvas.print_png(buffer)

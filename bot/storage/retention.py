@@ -22,6 +22,7 @@ from bot.domain.inspections import Status as InspectionStatus
 from bot.domain.polls import ITEM as POLL_ITEM
 from bot.domain.proposals import Status as ProposalStatus
 from bot.storage.models import (
+    Agency,
     CardCopy,
     Inspection,
     InspectionEvent,
@@ -123,12 +124,14 @@ class Retention:
             found.items.append(Candidate(POLL_ITEM, poll.id, f"#{poll.id}", poll.closed_at or cutoff))
         for report in (
             await self.session.execute(
-                select(StatusReport.id, Meeting.day, Meeting.starts_at, StatusReport.agency_id)
+                select(StatusReport.id, Meeting.day, Meeting.starts_at, Agency.code)
                 .join(Meeting, Meeting.id == StatusReport.meeting_id)
+                .join(Agency, Agency.id == StatusReport.agency_id)
                 .where(Meeting.starts_at < cutoff)
             )
         ).all():
-            found.items.append(Candidate(REPORT_ITEM, report.id, report.day.isoformat(), report.starts_at))
+            label = f"{report.day.isoformat()} {report.code}"
+            found.items.append(Candidate(REPORT_ITEM, report.id, label, report.starts_at))
         found.items.sort(key=lambda c: (c.kind, c.at, c.id))
         return found
 
