@@ -382,6 +382,27 @@ async def report(bot: Harness, *args: str) -> tuple[int, str]:
     return process.returncode or 0, stderr.decode()
 
 
+def sections(lines: list[list[str]]) -> dict[str, list[list[str]]]:
+    """The CSV's tables by title: a title row, a header row, the rows, an empty row."""
+    found: dict[str, list[list[str]]] = {}
+    index = 3  # after the report's title, scope and an empty row
+    while index < len(lines):
+        title, index = lines[index][0], index + 2
+        found[title] = []
+        while index < len(lines) and lines[index]:
+            found[title].append(lines[index])
+            index += 1
+        index += 1
+    return found
+
+
+def listed(card: dict[str, Any], key: str) -> dict[str, str]:
+    """The facts under the card's heading `key` (none when the card has no such list)."""
+    body = card["body"]
+    heads = [i for i, b in enumerate(body) if b.get("text") == f"**{SV(key)}**"]
+    return {fact["title"]: fact["value"] for fact in body[heads[0] + 1]["facts"]} if heads else {}
+
+
 async def test_the_command_line_gives_the_figures_of_the_card(bot: Harness, tmp_path: Path) -> None:
     await forum(bot)
     cards = {"forum": await ask(bot, COORDINATOR, where="channel"), "POL": await ask(bot, POLICE)}
@@ -396,6 +417,15 @@ async def test_the_command_line_gives_the_figures_of_the_card(bot: Harness, tmp_
         shown = figures(card)
         assert {k: v for k, v in from_cli.items() if k in shown} == shown, level
         assert set(shown) <= set(from_cli)
+        # and the card's lists are the first rows of the file's tables
+        tables = sections(lines)
+        for heading, table in (
+            ("followup.card.top_industries", "followup.table.by_industry"),
+            ("followup.card.taking_part", "followup.table.taking_part"),
+            ("followup.card.findings", "followup.table.findings"),
+        ):
+            rows_in_file = [(row[0], row[1]) for row in tables[SV(table)] if row[1] != "0"][:5]
+            assert list(listed(card, heading).items()) == rows_in_file, (level, table)
     for fmt in ("xlsx", "png"):
         out = tmp_path / f"forum.{fmt}"
         code, stderr = await report(bot, "--format", fmt, "--out", str(out))
@@ -567,9 +597,7 @@ async def test_a_files_link_gives_what_its_card_showed_and_a_forged_one_nothing(
 
 def taking_part(card: dict[str, Any]) -> dict[str, str]:
     """The card's "agencies in inspections done" rows."""
-    body = card["body"]
-    (index,) = [i for i, b in enumerate(body) if b.get("text") == f"**{SV('followup.card.taking_part')}**"]
-    return {fact["title"]: fact["value"] for fact in body[index + 1]["facts"]}
+    return listed(card, "followup.card.taking_part")
 
 
 async def test_a_narrower_proposal_and_an_unshared_outcome_stay_hidden_behind_a_wider_inspection(
