@@ -9,6 +9,7 @@ import asyncio
 import base64
 import csv
 import io
+import json
 import os
 import sys
 from datetime import datetime
@@ -56,6 +57,8 @@ async def test_a_coordinator_gets_the_quarters_follow_up_with_chart_excel_and_cs
     assert int(figures[SV("followup.fig.proposals_made")]) > 0
     assert figures[SV("followup.fig.meetings")] != "0"
 
+    # the chart travels in the card, and the card within Teams' limit of about 28 KB a message
+    assert len(json.dumps(card.card, ensure_ascii=False).encode()) < 28_000
     (chart,) = [n for n in nodes(card.card) if n.get("type") == "Image"]
     assert chart["url"].startswith("data:image/png;base64,")
     assert Image.open(io.BytesIO(base64.b64decode(chart["url"].split(",", 1)[1]))).size == CHART_SIZE
