@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from datetime import date
+from typing import Any
 
 from bot import logs, telemetry
 from bot.settings import DEVELOPMENT_PUBLIC_URL, Settings, SettingsError, load_settings
@@ -38,8 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import SchemaOutdated, create_app, prepare_database
-    from bot.demo import DemoError, seed_demo
-    from bot.demo_history import has_history, seed_history
+    from bot.demo import DemoError
     from bot.storage import db
 
     settings = _settings()
@@ -60,10 +60,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             await prepare_database(settings, engine)
             if args.demo:  # the playground's users as members, its Forum channel as the forum's
-                async with db.unit_of_work(db.session_factory(engine)) as session:
-                    print((await seed_demo(session, settings, args.demo_service_url)).summary(), flush=True)
-                    if args.history and not await has_history(session):
-                        print((await seed_history(session, settings)).summary(), flush=True)
+                await seed_demo_forum(
+                    engine, settings, args.demo_service_url, history=args.history, once=True
+                )
         finally:
             await engine.dispose()
 
@@ -217,11 +216,32 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+async def seed_demo_forum(
+    engine: Any,
+    settings: Settings,
+    service_url: str,
+    *,
+    history: bool,
+    seed: int = 2026,
+    until: date | None = None,
+    once: bool = False,
+) -> None:
+    """The demo forum (bot.demo) in one unit of work, and with `history` a year of its past
+    (unless `once` and it has one already), each saying what it did."""
+    from bot.demo import seed_demo
+    from bot.demo_history import has_history, seed_history
+    from bot.storage import db
+
+    async with db.unit_of_work(db.session_factory(engine)) as session:
+        print((await seed_demo(session, settings, service_url)).summary(), flush=True)
+        if history and not (once and await has_history(session)):
+            print((await seed_history(session, settings, seed=seed, until=until)).summary(), flush=True)
+
+
 def demo(args: argparse.Namespace) -> int:
     """The demo forum (as `run --demo` seeds it) and, with --history, a year of its past."""
     from bot.app import SchemaOutdated, prepare_database
-    from bot.demo import DemoError, seed_demo
-    from bot.demo_history import seed_history
+    from bot.demo import DemoError
     from bot.storage import db
 
     settings = _settings()
@@ -233,11 +253,9 @@ def demo(args: argparse.Namespace) -> int:
         engine = db.create_engine(settings.database_url)
         try:
             await prepare_database(settings, engine)
-            async with db.unit_of_work(db.session_factory(engine)) as session:
-                print((await seed_demo(session, settings, args.service_url)).summary(), flush=True)
-                if args.history:
-                    made = await seed_history(session, settings, seed=args.seed, until=args.until)
-                    print(made.summary(), flush=True)
+            await seed_demo_forum(
+                engine, settings, args.service_url, history=args.history, seed=args.seed, until=args.until
+            )
         finally:
             await engine.dispose()
 
@@ -269,7 +287,7 @@ def retention(args: argparse.Namespace) -> int:
                 service = RetentionService(session, settings)
                 if args.remove:
                     result = await service.remove(
-                        args.remove, actor_id=None, actor_aad_id=None, by="command line"
+                        args.remove, actor_id=None, actor_aad_id=None, by=f"command line ({_os_user()})"
                     )
                     if result.outcome is Outcome.REMOVED:
                         print(f"Removed {result.removed} items; each removal is in the audit log.")

@@ -450,10 +450,13 @@ async def test_periods_by_name_and_buttons_to_the_next_and_previous(bot: Harness
     assert SV("followup.next") not in [a.get("title") for a in november["actions"]]
     year = await ask(bot, INSPECTOR, "uppföljning 2026-10-01 2026-10-31")
     assert figures(year) == figures(card)
-    english = await ask(bot, POLICE, "follow-up last month")
-    assert SV("followup.fig.proposals_made") in figures(english) or EN(
-        "followup.fig.proposals_made"
-    ) in figures(english)
+    # the English words name the same period; the card is in the member's language
+    english = await ask(bot, INSPECTOR, "follow-up last month")
+    assert figures(english) == figures(card)
+    assert (await bot.say(INSPECTOR, "language english")).texts
+    in_english = await ask(bot, INSPECTOR, "follow-up last month")
+    assert EN("followup.title", period="October 2026") in card_text(in_english)
+    assert figures(in_english)[EN("followup.fig.proposals_made")] == "3"
 
 
 async def test_a_bad_period_is_explained_and_strangers_are_refused(bot: Harness) -> None:

@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.followup import Period, PeriodError, PeriodKind, median, parse_period, quarter
+from bot.domain.followup import (
+    Period,
+    PeriodError,
+    PeriodKind,
+    median,
+    month_of,
+    parse_period,
+    quarter,
+    quarter_of,
+    year_of,
+)
 
 TODAY = date(2026, 11, 23)
 
@@ -71,7 +81,11 @@ def test_before_and_after() -> None:
     st.dates(date(2000, 1, 1), date(2095, 1, 1)), st.integers(0, 5 * 366), st.sampled_from(list(PeriodKind))
 )
 def test_a_period_travels_as_one_number(start: date, days: int, kind: PeriodKind) -> None:
-    period = Period(start, date.fromordinal(start.toordinal() + days), kind)
+    period = {
+        PeriodKind.MONTH: month_of(start),
+        PeriodKind.QUARTER: quarter_of(start),
+        PeriodKind.YEAR: year_of(start.year),
+    }.get(kind, Period(start, date.fromordinal(start.toordinal() + days), kind))
     assert Period.from_id(period.as_id()) == period
 
 
@@ -92,6 +106,18 @@ def test_years_out_of_reach_are_refused_not_crashed_on(words: str) -> None:
 
 
 def test_a_forged_period_number_is_no_period() -> None:
-    for value in (0, 1, 2**62, Period(date(2000, 1, 1), date(2000, 1, 1)).as_id() - 4):
+    odd_month = Period(date(2026, 1, 5), date(2026, 3, 3), PeriodKind.MONTH)  # no calendar month
+    for value in (0, 1, 2**62, Period(date(2000, 1, 1), date(2000, 1, 1)).as_id() - 4, odd_month.as_id()):
         with pytest.raises(ValueError):
             Period.from_id(value)
+
+
+def test_every_months_tick_on_a_long_chart_is_named() -> None:
+    from bot.i18n import Translator
+    from bot.services.followup import _month_tick
+
+    months = Period(date(2025, 2, 1), date(2027, 1, 31)).months()
+    ticks = [_month_tick(Translator("sv"), month, len(months)) for month in months]
+    assert ticks[0] == "feb 25" and all(ticks)
+    year = [_month_tick(Translator("sv"), month, 12) for month in quarter(2026, 1).months()]
+    assert year == ["J", "F", "M"]

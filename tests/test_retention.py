@@ -276,3 +276,8 @@ async def test_from_the_command_line(bot: Harness) -> None:
     assert code == 0, err
     assert "Removed 6 items" in out
     assert await numbers(bot) == KEPT
+    async with bot.sessions() as session:
+        audited = list(
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "retention.removed"))
+        )
+    assert len(audited) == 6 and all(a.details["by"].startswith("command line (") for a in audited)

@@ -21,7 +21,7 @@ class FollowUpCardView:
     taking_part: list[tuple[str, str]] = field(default_factory=list)
     findings: list[tuple[str, str]] = field(default_factory=list)
     chart_url: str | None = None
-    files: dict[str, str] = field(default_factory=dict)  # "excel" | "csv" | "png" -> link
+    files: list[tuple[str, str]] = field(default_factory=list)  # (catalogue key of its name, link)
     minutes: int = 0
     previous: dict[str, Any] | None = None  # the button's data, for the period before
     next: dict[str, Any] | None = None
@@ -49,9 +49,8 @@ def followup_card(t: Translator, view: FollowUpCardView) -> Card:
     if view.channel:
         body.append(text(t("followup.card.channel_note"), subtle=True))
     actions: list[dict[str, Any]] = []
-    for key, label in (("excel", "followup.excel"), ("csv", "followup.csv"), ("png", "followup.png")):
-        if key in view.files:
-            actions.append({"type": "Action.OpenUrl", "title": t(label), "url": view.files[key]})
+    for label, url in view.files:
+        actions.append({"type": "Action.OpenUrl", "title": t(label), "url": url})
     if view.files:
         body.append(text(t("followup.card.files", minutes=view.minutes), subtle=True))
     if view.previous is not None:

@@ -27,6 +27,9 @@ from bot.services.followup import (
     number,
 )
 
+# each file's button on the card, by its catalogue key
+FILE_BUTTONS = ((XLSX_KIND, "followup.excel"), (CSV_KIND, "followup.csv"), (PNG_KIND, "followup.png"))
+
 
 class PeriodRef(SubmitData):
     period: Annotated[int, Field(strict=True, ge=0, le=2**62)]
@@ -76,7 +79,7 @@ async def followup_view(ctx: Ctx, service: FollowUpService, period: Period, *, f
         taking_part=_rows(ctx, report, "taking_part"),
         findings=_rows(ctx, report, "findings"),
         chart_url=chart,
-        files={"excel": files[XLSX_KIND], "csv": files[CSV_KIND], "png": files[PNG_KIND]} if files else {},
+        files=[(label, files[kind]) for kind, label in FILE_BUTTONS if kind in files],
         minutes=ctx.settings.file_link_minutes,
         previous=None if forum or before.start.year < FIRST_YEAR else {"period": before.as_id()},
         next=None

@@ -9,9 +9,7 @@ from pydantic import Field
 
 from bot.cards.retention import RetentionGroup, RetentionView, retention_card
 from bot.dialogs.router import Access, Ctx, Router, SubmitData
-from bot.services.retention import Candidates, Outcome, RetentionService
-
-KINDS = ("proposal", "inspection", "poll", "status_report")
+from bot.services.retention import KINDS, Candidates, Outcome, RetentionService
 
 
 class RemoveSubmit(SubmitData):

@@ -82,8 +82,13 @@ class Period:
         if not (_ORDINALS[0] <= start <= end <= _ORDINALS[1]):
             raise ValueError("not a period")
         period = cls(date.fromordinal(start), date.fromordinal(end), kind)
-        if period.days > MAX_DAYS:
-            raise ValueError("not a period")
+        named = {
+            PeriodKind.MONTH: month_of,
+            PeriodKind.QUARTER: quarter_of,
+            PeriodKind.YEAR: lambda day: year_of(day.year),
+        }.get(kind)
+        if period.days > MAX_DAYS or (named is not None and named(period.start) != period):
+            raise ValueError("not a period")  # a month that is no calendar month, say
         return period
 
 
@@ -107,9 +112,7 @@ def quarter_of(day: date) -> Period:
 
 
 def quarter(year: int, number: int) -> Period:
-    first = date(year, 3 * number - 2, 1)
-    last = (date(year, 3 * number, 1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return Period(first, last, PeriodKind.QUARTER)
+    return Period(date(year, 3 * number - 2, 1), month_of(date(year, 3 * number, 1)).end, PeriodKind.QUARTER)
 
 
 def year_of(year: int) -> Period:
@@ -172,13 +175,7 @@ def _parse(words: str, today: date) -> Period:
         if found := _YEAR.match(words):
             return year_of(int(found.group(1)))
         if found := _RANGE.match(words):
-            start, end = date.fromisoformat(found.group(1)), date.fromisoformat(found.group(2))
-            if end < start:
-                raise PeriodError("followup.period.backwards")
-            period = Period(start, end)
-            if period.days > MAX_DAYS:
-                raise PeriodError("followup.period.too_long")
-            return period
+            return check_range(date.fromisoformat(found.group(1)), date.fromisoformat(found.group(2)))
     except PeriodError:
         raise
     except (ValueError, OverflowError):  # a month 13, a 30 February, a year 0 or 10000
@@ -201,11 +198,10 @@ def check_range(start: date, end: date) -> Period:
 
 @dataclass(frozen=True)
 class Level:
-    """Whose report: an agency's members' (`agency_id`, and a member's own items through
-    `member_id`), or the forum's (what every member may see: forum-wide items only)."""
+    """Whose report: an agency's members' (`agency_id`), or the forum's (what every member may see:
+    forum-wide items only). The items counted have no readers beyond their agencies."""
 
     agency_id: int | None = None
-    member_id: int = -1
 
     @property
     def forum(self) -> bool:
@@ -214,7 +210,7 @@ class Level:
     def sees(self, audience: Audience) -> bool:
         if self.agency_id is None:
             return audience.visibility is Visibility.FORUM
-        return can_see(Viewer(self.member_id, self.agency_id, True), audience)
+        return can_see(Viewer(-1, self.agency_id, True), audience)
 
 
 # The figures -------------------------------------------------------------------------------------

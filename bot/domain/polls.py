@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.identity import find_personal_numbers
 from bot.domain.meetings import at_wall_clock, parse_clock
-from bot.domain.text import clean_text
+from bot.domain.text import clean_text, spreadsheet_text
 from bot.domain.visibility import Audience, Viewer, Visibility
 
 
@@ -289,11 +289,6 @@ class CsvLabels:
     answer: str
 
 
-def _cell(value: str) -> str:
-    """A text as a spreadsheet cell: one that begins like a formula is kept as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def results_csv(
     labels: CsvLabels,
     question: str,
@@ -309,21 +304,21 @@ def results_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     names = list(options)
-    writer.writerow([_cell(question)])
+    writer.writerow([spreadsheet_text(question)])
     writer.writerow([labels.answered, answered])
     writer.writerow([labels.eligible, eligible])
     writer.writerow([])
     writer.writerow([labels.option, labels.votes, labels.share])
     for option, count in zip(names, votes, strict=False):
         share = f"{100 * count / answered:.0f} %" if answered else ""
-        writer.writerow([_cell(option), count, share])
+        writer.writerow([spreadsheet_text(option), count, share])
     listed = list(voters)
     if listed:
         writer.writerow([])
         writer.writerow([labels.name, labels.agency, labels.answer])
         for name, agency, chosen in listed:
             answer = ", ".join(names[i] for i in sorted(chosen) if i < len(names))
-            writer.writerow([_cell(name), _cell(agency), _cell(answer)])
+            writer.writerow([spreadsheet_text(name), spreadsheet_text(agency), spreadsheet_text(answer)])
     return buffer.getvalue().encode("utf-8-sig")
 
 

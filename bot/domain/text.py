@@ -9,6 +9,12 @@ _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
 
+def spreadsheet_text(value: str) -> str:
+    """A text as a spreadsheet cell (Excel, or a CSV Excel opens): one that begins like a formula
+    is kept as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def clean_text(text: str, max_length: int | None = None) -> str:
     """Strip control characters (keeping line breaks and tabs) and surrounding space."""
     kept = "".join(

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.files import FileContent
 from bot.domain.followup import NO_INDUSTRY, Figures, Level, Period, PeriodKind
 from bot.domain.members import MemberView
+from bot.domain.proposals import OTHER_INDUSTRY
+from bot.domain.text import spreadsheet_text
 from bot.i18n import Translator, effective_language
 from bot.services.files import FileService, Provider
 from bot.settings import Settings
@@ -100,7 +102,7 @@ class FollowUpService:
 
     @staticmethod
     def level_of(member: MemberView, *, forum: bool) -> Level:
-        return Level() if forum else Level(member.agency.id, member.id)
+        return Level() if forum else Level(member.agency.id)
 
     @staticmethod
     def level_of_forum() -> Level:
@@ -122,7 +124,7 @@ class FollowUpService:
         def industry(code: str) -> str:
             if code == NO_INDUSTRY:
                 return t("followup.no_industry")
-            return industries.get(code) or (t("proposal.industry_other") if code == "annat" else code)
+            return industries.get(code) or (t("proposal.industry_other") if code == OTHER_INDUSTRY else code)
 
         if level.forum:
             scope = t("followup.scope.forum")
@@ -195,13 +197,16 @@ def tables(
         (t("followup.fig.coming"), round(sum(coming) / len(coming), 1) if coming else None),
     ]
 
-    def decided(table: dict[Any, Any], name: Callable[[Any], str]) -> list[tuple[Value, ...]]:
-        rows = [(name(key), *(counts[c] for c in DECISION_COLUMNS)) for key, counts in table.items()]
+    def largest_first(rows: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
         return sorted(rows, key=lambda row: (-_count(row[1]), str(row[0])))
 
+    def decided(table: dict[Any, Any], name: Callable[[Any], str]) -> list[tuple[Value, ...]]:
+        return largest_first(
+            [(name(key), *(counts[c] for c in DECISION_COLUMNS)) for key, counts in table.items()]
+        )
+
     def counted(counts: dict[Any, int], name: Callable[[Any], str]) -> list[tuple[Value, ...]]:
-        rows = [(name(key), n) for key, n in counts.items() if n]
-        return sorted(rows, key=lambda row: (-_count(row[1]), str(row[0])))
+        return largest_first([(name(key), n) for key, n in counts.items() if n])
 
     months: list[tuple[Value, ...]] = [
         (month, figures.proposals_per_month[month], figures.inspections_per_month[month])
@@ -217,9 +222,6 @@ def tables(
         )
         for m in meetings
     ]
-
-    def same(value: Any) -> str:
-        return str(value)
 
     return [
         Table(
@@ -256,13 +258,13 @@ def tables(
             "findings",
             t("followup.table.findings"),
             (t("followup.col.kind"), t("followup.col.count")),
-            counted(dict(figures.findings), same),
+            counted(dict(figures.findings), str),
         ),
         Table(
             "measures",
             t("followup.table.measures"),
             (t("followup.col.kind"), t("followup.col.count")),
-            counted(dict(figures.measures), same),
+            counted(dict(figures.measures), str),
         ),
         Table(
             "findings_by_industry",
@@ -288,11 +290,6 @@ def tables(
 # Files -------------------------------------------------------------------------------------------
 
 
-def _cell(value: str) -> str:
-    """A text cell as a spreadsheet will not take for a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def xlsx(report: Report) -> bytes:
     """One sheet per table: Swedish (or English) headers in bold, the header row frozen, dates as
     dates, numbers as numbers."""
@@ -308,7 +305,7 @@ def xlsx(report: Report) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([_cell(v) if isinstance(v, str) else v for v in row])
+            sheet.append([spreadsheet_text(v) if isinstance(v, str) else v for v in row])
         sheet.freeze_panes = "A2"
         for index, header in enumerate(table.headers, start=1):
             values = [header, *(str(row[index - 1]) for row in table.rows)]
@@ -328,11 +325,11 @@ def csv_bytes(t: Translator, report: Report) -> bytes:
     Sweden reads CSV: UTF-8 with a BOM, `;` between cells, decimal commas, CRLF."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_cell(report.title)])
-    writer.writerow([_cell(report.scope)])
+    writer.writerow([spreadsheet_text(report.title)])
+    writer.writerow([spreadsheet_text(report.scope)])
     writer.writerow([])
     for table in report.tables:
-        writer.writerow([_cell(table.title)])
+        writer.writerow([spreadsheet_text(table.title)])
         writer.writerow(table.headers)
         for row in table.rows:
             writer.writerow([csv_value(t, v) for v in row])
@@ -349,7 +346,7 @@ def csv_value(t: Translator, value: Value) -> str:
         return format_decimal(value, format="0.#", locale=t.locale)
     if isinstance(value, int):
         return str(value)
-    return _cell(value)
+    return spreadsheet_text(value)
 
 
 def chart_png(t: Translator, report: Report, size: tuple[int, int] = CHART_SIZE) -> bytes:
@@ -419,12 +416,12 @@ def chart_png(t: Translator, report: Report, size: tuple[int, int] = CHART_SIZE)
 def _month_tick(t: Translator, month: date, count: int) -> str:
     from babel.dates import format_date
 
-    # a year's twelve months by their short names; more by their first letter and the year's start
+    # up to six months by their short names, a year by their first letters, longer with the year
     if count <= 6:
         return format_date(month, "MMM", locale=t.locale).rstrip(".")
     if count <= 12:
         return format_date(month, "MMMMM", locale=t.locale)
-    return format_date(month, "MMM yy", locale=t.locale).rstrip(".") if month.month == 1 else ""
+    return format_date(month, "MMM yy", locale=t.locale).replace(".", "")
 
 
 def _count(value: Value) -> int:

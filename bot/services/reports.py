@@ -276,7 +276,7 @@ class ReportService:
         previous = await self.meetings.repo.previous_held(meeting.starts_at)
         if previous is None:
             return None
-        level = Level() if viewer is None else Level(viewer.agency.id, viewer.id)
+        level = Level() if viewer is None else Level(viewer.agency.id)
         made, done = await FollowUp(self.session).since(level, previous.starts_at, meeting.starts_at)
         return t(
             "followup.since_last",

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from bot.storage.audit import Audit
-from bot.storage.retention import Candidates, Retention
+from bot.storage.retention import KINDS, Candidates, Retention
 
 REMOVED = "retention.removed"
-__all__ = ["REMOVED", "Candidates", "Outcome", "Removal", "RetentionService"]
+__all__ = ["KINDS", "REMOVED", "Candidates", "Outcome", "Removal", "RetentionService"]
 
 
 class Outcome(StrEnum):

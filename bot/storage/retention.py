@@ -39,6 +39,7 @@ from bot.storage.models import (
 
 PROPOSAL_ITEM = "proposal"
 REPORT_ITEM = "status_report"
+KINDS = (PROPOSAL_ITEM, INSPECTION_ITEM, POLL_ITEM, REPORT_ITEM)  # in the order they are listed
 CLOSED_PROPOSALS = (
     ProposalStatus.REJECTED.value,
     ProposalStatus.WITHDRAWN.value,
