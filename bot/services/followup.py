@@ -382,7 +382,8 @@ def chart_png(t: Translator, report: Report, size: tuple[int, int] = CHART_SIZE)
         label=t("followup.chart.inspections"),
         color="#e3008c",
     )
-    step = max(1, len(months) // 12)
+    # every month up to a year; beyond, at most six labels with the year, so that none overlap
+    step = 1 if len(months) <= 12 else -(-len(months) // 6)
     left.set_xticks(list(positions)[::step])
     left.set_xticklabels([_month_tick(t, m, len(months)) for m in months][::step])
     left.set_title(t("followup.chart.per_month"), fontsize=9)
